@@ -1,0 +1,114 @@
+import fp from 'fastify-plugin'
+import fastifyJwt from '@fastify/jwt'
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
+import type { AddressInfo } from 'node:net'
+import { resolveAuthSettings } from '../../src/config.js'
+import { KeySet } from '../../src/auth/key-set.js'
+import { bearerError, invalidToken, missingToken, toAuthError } from '../../src/auth/errors.js'
+
+export type Scope = 'read:images' | 'write:images' | 'delete:images'
+
+/** What a route knows about the caller once the token is verified. */
+export interface AuthUser {
+  sub: string
+  scopes: ReadonlySet<string>
+}
+
+declare module '@fastify/jwt' {
+  interface FastifyJWT {
+    payload: Record<string, unknown>
+    user: AuthUser
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** onRequest hook: verifies the Bearer token and sets `request.user`, or answers 400/401/503. */
+    authenticate: onRequestAsyncHookHandler
+    /** onRequest hook for a route: the caller's token must grant `scope` (when AUTH_REQUIRE_SCOPES is on). */
+    requireScope: (scope: Scope) => onRequestAsyncHookHandler
+    keySet: KeySet
+  }
+}
+
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i
+const MAX_TOKEN_LENGTH = 8192
+const MAX_KID_LENGTH = 256
+
+export default fp(async function auth (fastify: FastifyInstance) {
+  const env = fastify.config
+  const settings = resolveAuthSettings(env)
+
+  const keySet = new KeySet({
+    url: settings.mode === 'auth0' ? settings.jwksUri : () => devKeySetUrl(fastify),
+    cacheTtlMs: env.JWKS_CACHE_TTL_S * 1000,
+    cooldownMs: env.JWKS_COOLDOWN_S * 1000,
+    timeoutMs: env.JWKS_TIMEOUT_MS,
+    onFetch: ({ url, ok, keys, error }) => {
+      if (ok) fastify.log.info({ url, keys }, 'fetched the key set')
+      else fastify.log.warn({ url, err: error }, 'could not fetch the key set')
+    }
+  })
+  fastify.decorate('keySet', keySet)
+
+  await fastify.register(fastifyJwt, {
+    decode: { complete: true },
+    // The key comes from the configured key set, chosen by kid; nothing else in the token is trusted.
+    secret: async (_request: FastifyRequest, token: unknown) => {
+      const header = (token as { header?: { alg?: unknown, kid?: unknown } }).header ?? {}
+      if (header.alg !== 'RS256') throw invalidToken('Token algorithm is not accepted')
+      const kid = header.kid
+      if (typeof kid !== 'string' || kid === '' || kid.length > MAX_KID_LENGTH) throw invalidToken('Token has no usable key id')
+      return keySet.getKey(kid)
+    },
+    verify: {
+      algorithms: ['RS256'],
+      allowedIss: settings.issuer,
+      allowedAud: settings.audience,
+      requiredClaims: ['iss', 'aud', 'sub', 'exp'],
+      clockTolerance: env.AUTH_CLOCK_TOLERANCE_S * 1000,
+      cache: env.TOKEN_CACHE_SIZE > 0 ? env.TOKEN_CACHE_SIZE : false
+    },
+    messages: { authorizationTokenInvalid: (error: Error) => error.message },
+    formatUser: (payload) => ({ sub: typeof payload.sub === 'string' ? payload.sub : '', scopes: scopesOf(payload) })
+  })
+
+  fastify.decorate('authenticate', async function authenticate (request: FastifyRequest) {
+    const header = request.headers.authorization
+    if (header === undefined || !/^bearer(\s|$)/i.test(header)) throw missingToken()
+    const match = BEARER.exec(header)
+    if (match === null) throw bearerError(400, 'invalid_request', 'Authorization header must be "Bearer <token>"')
+    if ((match[1] ?? '').length > MAX_TOKEN_LENGTH) throw invalidToken('Token is too large')
+    try {
+      await request.jwtVerify()
+    } catch (error) {
+      const mapped = toAuthError(error)
+      if (mapped.unexpected) request.log.warn({ err: error }, 'unexpected token verification error')
+      throw mapped.error
+    }
+    if (request.user.sub === '' || request.user.sub.length > 255) throw invalidToken('Token subject is missing or invalid')
+  })
+
+  fastify.decorate('requireScope', function requireScope (scope: Scope) {
+    return async function checkScope (request: FastifyRequest, _reply: FastifyReply) {
+      if (!env.AUTH_REQUIRE_SCOPES || request.user.scopes.has(scope)) return
+      throw bearerError(403, 'insufficient_scope', `Token lacks the ${scope} scope`, scope)
+    }
+  })
+}, { name: 'auth', dependencies: ['dev-issuer'] })
+
+function scopesOf (payload: Record<string, unknown>): Set<string> {
+  const scopes = new Set<string>()
+  if (typeof payload.scope === 'string') for (const scope of payload.scope.split(' ')) if (scope !== '') scopes.add(scope)
+  if (Array.isArray(payload.permissions)) for (const p of payload.permissions) if (typeof p === 'string') scopes.add(p)
+  return scopes
+}
+
+/** The development issuer serves its key set from this very server; ask it over loopback. */
+function devKeySetUrl (fastify: FastifyInstance): string {
+  const address = fastify.server.address() as AddressInfo | null
+  if (address === null) throw new Error('the server is not listening, so the development key set cannot be fetched')
+  const unspecified = ['0.0.0.0', '::', '127.0.0.1', '::1'].includes(address.address)
+  const host = unspecified ? '127.0.0.1' : address.family === 'IPv6' ? `[${address.address}]` : address.address
+  return `http://${host}:${address.port}/dev/jwks.json`
+}

@@ -1,0 +1,80 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import { createReadStream } from 'node:fs'
+import type { Readable } from 'node:stream'
+import { AUTH_ERRORS, ImageId, ImageMetadata, errorResponses } from '../../../src/schemas.js'
+import { notFound } from '../../../src/errors.js'
+import { metadataSelect, toMetadata } from '../../../src/images/records.js'
+
+const Params = Type.Object({ id: ImageId })
+const ERRORS = errorResponses(...AUTH_ERRORS, 404)
+
+const image: FastifyPluginAsyncTypebox = async (fastify) => {
+  const { prisma, imageStore } = fastify
+
+  fastify.get('/:id', {
+    onRequest: fastify.requireScope('read:images'),
+    schema: {
+      summary: 'Download an image',
+      description: 'The image\'s bytes, with its stored content type. Another subject\'s image is 404.',
+      tags: ['images'],
+      security: [{ bearerAuth: [] }],
+      params: Params,
+      produces: ['image/jpeg', 'image/png', 'image/gif', 'image/webp', 'image/avif'],
+      response: { 200: Type.Unsafe<Readable>({ type: 'string', format: 'binary', description: 'The image bytes' }), ...ERRORS }
+    }
+  }, async (request, reply) => {
+    const row = await prisma.image.findFirst({
+      where: { id: request.params.id, ownerSub: request.user.sub },
+      select: { mimeType: true, size: true, sha256: true, storageKey: true, originalName: true }
+    })
+    if (row === null) throw notFound()
+    const stream = createReadStream(imageStore.pathOf(row.storageKey))
+    return reply
+      .type(row.mimeType)
+      .header('content-length', row.size)
+      .header('etag', `"${row.sha256}"`)
+      .header('cache-control', 'private, max-age=31536000, immutable')
+      .header('x-content-type-options', 'nosniff')
+      .header('content-disposition', `inline; filename*=UTF-8''${encodeURIComponent(row.originalName)}`)
+      .send(stream)
+  })
+
+  fastify.get('/:id/metadata', {
+    onRequest: fastify.requireScope('read:images'),
+    schema: {
+      summary: 'An image\'s metadata',
+      description: 'What the API knows about one of your images. Another subject\'s image is 404.',
+      tags: ['images'],
+      security: [{ bearerAuth: [] }],
+      params: Params,
+      response: { 200: ImageMetadata, ...ERRORS }
+    }
+  }, async (request) => {
+    const row = await prisma.image.findFirst({ where: { id: request.params.id, ownerSub: request.user.sub }, select: metadataSelect })
+    if (row === null) throw notFound()
+    return toMetadata(row)
+  })
+
+  fastify.delete('/:id', {
+    onRequest: fastify.requireScope('delete:images'),
+    schema: {
+      summary: 'Delete an image',
+      description: 'Removes one of your images: the row first, so no client ever sees a row without bytes, then the file. Another subject\'s image is 404.',
+      tags: ['images'],
+      security: [{ bearerAuth: [] }],
+      params: Params,
+      response: { 204: Type.Null({ description: 'Deleted' }), ...ERRORS }
+    }
+  }, async (request, reply) => {
+    const where = { id: request.params.id, ownerSub: request.user.sub }
+    const row = await prisma.image.findFirst({ where, select: { storageKey: true } })
+    if (row === null) throw notFound()
+    const { count } = await prisma.image.deleteMany({ where })
+    if (count === 0) throw notFound()
+    await imageStore.remove(row.storageKey)
+    return reply.code(204).send(null)
+  })
+}
+
+export default image

@@ -1,0 +1,44 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import { AUTH_ERRORS, ImageMetadata, errorResponses } from '../../src/schemas.js'
+import { decodeCursor, encodeCursor, metadataSelect, toMetadata } from '../../src/images/records.js'
+
+const images: FastifyPluginAsyncTypebox = async (fastify) => {
+  const { prisma } = fastify
+
+  fastify.get('/images', {
+    onRequest: fastify.requireScope('read:images'),
+    schema: {
+      summary: 'List your images',
+      description: 'Your images, newest first, a page at a time. While more remain, `nextCursor` is set and a `Link: <...>; rel="next"` header points at the next page.',
+      tags: ['images'],
+      security: [{ bearerAuth: [] }],
+      querystring: Type.Object({
+        limit: Type.Integer({ minimum: 1, maximum: 100, default: 100, description: 'Page size' }),
+        cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'From the previous page\'s `nextCursor`' }))
+      }, { additionalProperties: false }),
+      response: {
+        200: Type.Object({
+          images: Type.Array(ImageMetadata),
+          nextCursor: Type.Union([Type.String(), Type.Null()])
+        }),
+        ...errorResponses(...AUTH_ERRORS)
+      }
+    }
+  }, async (request, reply) => {
+    const { limit, cursor } = request.query
+    const rows = await prisma.image.findMany({
+      where: { ownerSub: request.user.sub, ...(cursor === undefined ? {} : { id: { lt: decodeCursor(cursor) } }) },
+      orderBy: { id: 'desc' },
+      take: limit + 1,
+      select: metadataSelect
+    })
+    const page = rows.slice(0, limit)
+    const last = page.at(-1)
+    const nextCursor = rows.length > limit && last !== undefined ? encodeCursor(last.id) : null
+    if (nextCursor !== null) reply.header('link', `</api/images?limit=${limit}&cursor=${nextCursor}>; rel="next"`)
+    return { images: page.map(toMetadata), nextCursor }
+  })
+}
+
+export default images

@@ -1,0 +1,77 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { randomUUID } from 'node:crypto'
+import { AUTH_ERRORS, ImageMetadata, errorResponses } from '../../src/schemas.js'
+import type { ReceivedFile } from '../../src/images/store.js'
+import { inspectImage } from '../../src/images/inspect.js'
+import { sanitizeFileName } from '../../src/images/names.js'
+import { metadataSelect, toMetadata } from '../../src/images/records.js'
+import { emptyFile, fileTooLarge, missingFile, translateUploadError, unsupportedImage, wrongField } from '../../src/images/upload-errors.js'
+
+const upload: FastifyPluginAsyncTypebox = async (fastify) => {
+  const { imageStore, prisma } = fastify
+  const limit = fastify.config.MAX_UPLOAD_BYTES
+
+  fastify.post('/upload', {
+    onRequest: fastify.requireScope('write:images'),
+    schema: {
+      summary: 'Upload an image',
+      description: `Stores one JPEG, PNG, GIF, WebP or AVIF image (recognised from its bytes, whatever the client declares), sent as multipart/form-data in the field "file", at most ${limit} bytes. The image belongs to the token's subject.`,
+      tags: ['images'],
+      security: [{ bearerAuth: [] }],
+      consumes: ['multipart/form-data'],
+      response: { 201: ImageMetadata, ...errorResponses(...AUTH_ERRORS, 413, 415) }
+    }
+  }, async (request, reply) => {
+    let received: ReceivedFile | undefined
+    let clientName: string | undefined
+    try {
+      for await (const part of request.parts()) {
+        if (part.type !== 'file') continue
+        if (part.fieldname !== 'file') throw wrongField(part.fieldname)
+        clientName = part.filename
+        received = await imageStore.receive(part.file)
+        if (part.file.truncated) throw fileTooLarge(limit)
+      }
+      if (received === undefined) throw missingFile()
+      if (received.size === 0) throw emptyFile()
+    } catch (error) {
+      if (received !== undefined) await imageStore.discard(received)
+      throw translateUploadError(error, limit)
+    }
+
+    const facts = await inspectImage(received.head)
+    if (facts === null) {
+      await imageStore.discard(received)
+      throw unsupportedImage()
+    }
+
+    const id = randomUUID()
+    const storageKey = `${id}.${facts.extension}`
+    const originalName = sanitizeFileName(clientName, facts.extension)
+    await imageStore.commit(received, storageKey).catch(async (error: unknown) => {
+      await imageStore.discard(received)
+      throw error
+    })
+    const row = await prisma.image.create({
+      data: {
+        ownerSub: request.user.sub,
+        name: `${id}-${originalName}`,
+        originalName,
+        mimeType: facts.mimeType,
+        size: received.size,
+        width: facts.width,
+        height: facts.height,
+        sha256: received.sha256,
+        storageKey
+      },
+      select: metadataSelect
+    }).catch(async (error: unknown) => {
+      await imageStore.remove(storageKey)
+      throw error
+    })
+    const metadata = toMetadata(row)
+    return reply.code(201).header('location', metadata.url).send(metadata)
+  })
+}
+
+export default upload

@@ -1,0 +1,61 @@
+import { join } from 'node:path'
+import type { FastifyError, FastifyInstance, FastifyPluginOptions } from 'fastify'
+import fastifyAutoload from '@fastify/autoload'
+import fastifyEnv from '@fastify/env'
+import { envSchema, resolveAuthSettings, type Env } from './config.js'
+import { ApiError, errorBody } from './errors.js'
+import { ErrorResponse } from './schemas.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Env
+  }
+}
+
+export interface AppOptions extends FastifyPluginOptions {
+  /** Environment to read instead of process.env (tests use this). */
+  env?: Record<string, string | undefined>
+}
+
+const root = join(import.meta.dirname, '..')
+
+// Run from source (tsx: tests, `npm run dev`), autoload must accept .ts files; it cannot always tell by itself.
+if (import.meta.url.endsWith('.ts')) process.env.FASTIFY_AUTOLOAD_TYPESCRIPT ??= '1'
+
+/** The whole API as a plugin: configuration, plugins, routes and the error contract. It never listens. */
+export default async function serviceApp (fastify: FastifyInstance, opts: AppOptions) {
+  await fastify.register(fastifyEnv, {
+    schema: envSchema,
+    data: opts.env ?? process.env
+  })
+  resolveAuthSettings(fastify.config)
+  fastify.addSchema(ErrorResponse)
+
+  fastify.setErrorHandler(function handleError (error: FastifyError | ApiError, request, reply) {
+    if (error instanceof ApiError) {
+      return reply.code(error.statusCode).headers(error.headers).send(errorBody(error.statusCode, error.code, error.message))
+    }
+    if ('validation' in error && error.validation !== undefined) {
+      if (error.validationContext === 'params') return reply.code(400).send(errorBody(400, 'invalid_id', 'Image id must be a positive integer'))
+      return reply.code(400).send(errorBody(400, 'invalid_request', error.message))
+    }
+    const status = error.statusCode ?? 500
+    if (status >= 400 && status < 500) {
+      const code = error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+        ? 'invalid_content_type'
+        : status === 413 ? 'payload_too_large' : 'invalid_request'
+      return reply.code(status).send(errorBody(status, code, error.message))
+    }
+    request.log.error({ err: error }, 'request failed')
+    return reply.code(500).send(errorBody(500, 'internal_error', 'Internal server error'))
+  })
+
+  fastify.setNotFoundHandler(function notFound (request, reply) {
+    return reply.code(404).send(errorBody(404, 'not_found', `Route ${request.method} ${request.url.split('?')[0]} not found`))
+  })
+
+  // Registered after the handlers above so that every route inherits them.
+  await fastify.register(fastifyAutoload, { dir: join(root, 'plugins/external'), options: {} })
+  await fastify.register(fastifyAutoload, { dir: join(root, 'plugins/app'), options: {} })
+  await fastify.register(fastifyAutoload, { dir: join(root, 'routes'), autoHooks: true, cascadeHooks: true, options: {} })
+}

@@ -1,0 +1,32 @@
+import { STATUS_CODES } from 'node:http'
+
+/**
+ * An error a client can cause. The error handler turns it into the contract's JSON shape
+ * `{ statusCode, error, code, message }` and copies `headers` onto the reply.
+ */
+export class ApiError extends Error {
+  readonly statusCode: number
+  readonly code: string
+  readonly headers: Record<string, string>
+
+  constructor (statusCode: number, code: string, message: string, headers: Record<string, string> = {}) {
+    super(message)
+    this.name = 'ApiError'
+    this.statusCode = statusCode
+    this.code = code
+    this.headers = headers
+  }
+}
+
+export interface ErrorBody {
+  statusCode: number
+  error: string
+  code: string
+  message: string
+}
+
+export function errorBody (statusCode: number, code: string, message: string): ErrorBody {
+  return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', code, message }
+}
+
+export const notFound = (message = 'Image not found') => new ApiError(404, 'not_found', message)

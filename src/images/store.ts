@@ -1,0 +1,90 @@
+import { createHash, randomUUID } from 'node:crypto'
+import { createWriteStream } from 'node:fs'
+import { mkdir, readdir, rename, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { Transform, type Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { HEAD_BYTES } from './inspect.js'
+
+/** An upload that is complete on disk but not yet in place. */
+export interface ReceivedFile {
+  tempPath: string
+  size: number
+  sha256: string
+  /** The first bytes, for recognising the format and reading the dimensions. */
+  head: Buffer
+}
+
+const TEMP_DIR = '.incoming'
+
+/**
+ * Image bytes on local disk: `<dir>/<storageKey>` for stored images and `<dir>/.incoming/`
+ * for uploads in progress, on the same file system so that putting one in place is a rename.
+ */
+export class ImageStore {
+  readonly tempDir: string
+
+  constructor (readonly dir: string) {
+    this.tempDir = join(dir, TEMP_DIR)
+  }
+
+  /** Creates the folders and removes uploads left over from a crash; returns how many. */
+  async prepare (): Promise<number> {
+    await mkdir(this.tempDir, { recursive: true })
+    const leftovers = await readdir(this.tempDir)
+    await Promise.all(leftovers.map((name) => rm(join(this.tempDir, name), { force: true })))
+    return leftovers.length
+  }
+
+  /** Streams `source` into a temporary file, hashing and measuring it on the way; removes the file on failure. */
+  async receive (source: Readable): Promise<ReceivedFile> {
+    const tempPath = join(this.tempDir, `${randomUUID()}.part`)
+    const hash = createHash('sha256')
+    const headChunks: Buffer[] = []
+    let headLength = 0
+    let size = 0
+    const meter = new Transform({
+      transform (chunk: Buffer, _encoding, callback) {
+        hash.update(chunk)
+        size += chunk.length
+        if (headLength < HEAD_BYTES) {
+          const slice = chunk.subarray(0, HEAD_BYTES - headLength)
+          headChunks.push(slice)
+          headLength += slice.length
+        }
+        callback(null, chunk)
+      }
+    })
+    try {
+      // flush: the bytes reach the disk before the file is renamed into place.
+      await pipeline(source, meter, createWriteStream(tempPath, { flags: 'wx', mode: 0o600, flush: true }))
+    } catch (error) {
+      await rm(tempPath, { force: true })
+      throw error
+    }
+    return { tempPath, size, sha256: hash.digest('hex'), head: Buffer.concat(headChunks, headLength) }
+  }
+
+  /** Puts a received file in place under `storageKey`. */
+  async commit (file: ReceivedFile, storageKey: string): Promise<void> {
+    await rename(file.tempPath, this.pathOf(storageKey))
+  }
+
+  async discard (file: ReceivedFile): Promise<void> {
+    await rm(file.tempPath, { force: true })
+  }
+
+  pathOf (storageKey: string): string {
+    return join(this.dir, storageKey)
+  }
+
+  async remove (storageKey: string): Promise<void> {
+    await rm(this.pathOf(storageKey), { force: true })
+  }
+
+  /** Storage keys of every stored file (not uploads in progress). */
+  async storedKeys (): Promise<string[]> {
+    const entries = await readdir(this.dir, { withFileTypes: true })
+    return entries.filter((entry) => entry.isFile()).map((entry) => entry.name)
+  }
+}

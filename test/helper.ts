@@ -1,0 +1,133 @@
+import { generateKeyPairSync, createPublicKey, randomUUID, type JsonWebKey, type KeyObject } from 'node:crypto'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
+import Fastify, { type FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { createSigner, type JwtHeader } from 'fast-jwt'
+import type { Test } from 'tap'
+import serviceApp from '../src/app.js'
+
+
+export const AUDIENCE = 'https://cat-data-api.test'
+
+export interface SigningKey {
+  kid: string
+  privateKey: KeyObject
+  privateKeyPem: string
+  publicJwk: JsonWebKey
+}
+
+export function makeSigningKey (kid = randomUUID()): SigningKey {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
+  const publicJwk = { ...createPublicKey(privateKey).export({ format: 'jwk' }), kid, use: 'sig', alg: 'RS256' }
+  return { kid, privateKey, privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), publicJwk }
+}
+
+/** How the test issuer's key-set endpoint behaves; tests switch it to simulate outages and garbage. */
+export type KeySetMode = 'ok' | 'refuse' | 'hang' | 'error500' | 'html' | 'empty-object' | 'no-keys'
+
+/**
+ * A local identity provider: serves a JWKS at `<issuer>.well-known/jwks.json`, counts fetches,
+ * rotates keys and misbehaves on demand. Tokens are signed in the test; nothing is fetched from outside.
+ */
+export interface TestIssuer {
+  issuer: string
+  jwksUri: string
+  audience: string
+  key: SigningKey
+  keys: SigningKey[]
+  mode: KeySetMode
+  fetches: number
+  sign: (claims?: Record<string, unknown>, options?: { key?: SigningKey, kid?: string, expiresInS?: number, header?: Record<string, unknown> }) => string
+}
+
+let sharedKey: SigningKey | undefined
+
+export async function startIssuer (t: Test): Promise<TestIssuer> {
+  sharedKey ??= makeSigningKey()
+  const server = createServer(handle)
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  const issuer = `http://127.0.0.1:${port}/`
+  const state: TestIssuer = {
+    issuer,
+    jwksUri: `${issuer}.well-known/jwks.json`,
+    audience: AUDIENCE,
+    key: sharedKey,
+    keys: [sharedKey],
+    mode: 'ok',
+    fetches: 0,
+    sign (claims = {}, options = {}) {
+      const key = options.key ?? state.key
+      const sign = createSigner({
+        algorithm: 'RS256',
+        key: key.privateKeyPem,
+        kid: options.kid ?? key.kid,
+        expiresIn: (options.expiresInS ?? 3600) * 1000,
+        ...(options.header === undefined ? {} : { header: options.header as unknown as JwtHeader })
+      })
+      return sign({ iss: issuer, aud: AUDIENCE, sub: 'auth0|alice', ...claims })
+    }
+  }
+  t.after(() => new Promise<void>((resolve) => {
+    server.closeAllConnections()
+    server.close(() => resolve())
+  }))
+  return state
+
+  function handle (request: IncomingMessage, response: ServerResponse) {
+    if (request.url !== '/.well-known/jwks.json') {
+      response.writeHead(404).end()
+      return
+    }
+    state.fetches++
+    switch (state.mode) {
+      case 'refuse': request.socket.destroy(); return
+      case 'hang': return
+      case 'error500': response.writeHead(500).end('oops'); return
+      case 'html': response.writeHead(200, { 'content-type': 'text/html' }).end('<html>login</html>'); return
+      case 'empty-object': response.writeHead(200, { 'content-type': 'application/json' }).end('{}'); return
+      case 'no-keys': response.writeHead(200, { 'content-type': 'application/json' }).end('{"keys":[]}'); return
+      default:
+        response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: state.keys.map((k) => k.publicJwk) }))
+    }
+  }
+}
+
+export interface BuildOptions {
+  env?: Record<string, string>
+  issuer?: TestIssuer
+}
+
+/** Builds the app for one test against a local issuer, with its own data folder; closes it in teardown. */
+export async function buildApp (t: Test, options: BuildOptions = {}): Promise<{ app: FastifyInstance, issuer: TestIssuer, dataDir: string }> {
+  const issuer = options.issuer ?? await startIssuer(t)
+  const dataDir = t.testdir()
+  const app = Fastify({ logger: { level: options.env?.LOG_LEVEL ?? 'silent' } })
+  await app.register(fp(serviceApp), { env: testEnv(dataDir, issuer, options.env) })
+  t.after(() => app.close())
+  await app.ready()
+  return { app, issuer, dataDir }
+}
+
+export function testEnv (dataDir: string, issuer: TestIssuer, overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    NODE_ENV: 'test',
+    DATA_DIR: dataDir,
+    DATABASE_URL: `file:${join(dataDir, 'test.db')}`,
+    UPLOAD_DIR: join(dataDir, 'uploads'),
+    AUTH0_DOMAIN: issuer.issuer,
+    AUTH0_AUDIENCE: issuer.audience,
+    ...overrides
+  }
+}
+
+/** Listens on an ephemeral loopback port, for tests that need a real socket. */
+export async function listen (app: FastifyInstance): Promise<string> {
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const { port } = app.server.address() as AddressInfo
+  return `http://127.0.0.1:${port}`
+}
+
+export const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
