@@ -58,3 +58,17 @@ t.test('a bad value stops start-up with a message naming the variable', async (t
     await app.close()
   }
 })
+
+t.test('.env.example, the README table and the env schema name the same variables with the same defaults', async (t) => {
+  const { readFile } = await import('node:fs/promises')
+  const schemaDefaults = Object.fromEntries(Object.entries(defaults).map(([name, value]) => [name, String(value)]))
+
+  const example = Object.fromEntries((await readFile('.env.example', 'utf8')).split('\n')
+    .filter((line) => /^[A-Z0-9_]+=/.test(line))
+    .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]))
+  t.same(example, schemaDefaults, '.env.example')
+
+  const readme = Object.fromEntries([...(await readFile('README.md', 'utf8')).matchAll(/^\| `([A-Z0-9_]+)` \| (?:`([^`]*)`|\(empty\)) \|/gm)]
+    .map(([, name, value]) => [name, value ?? '']))
+  t.same(readme, schemaDefaults, 'README configuration table')
+})
