@@ -54,7 +54,10 @@ t.test('a bad value stops start-up with a message naming the variable', async (t
   ]
   for (const [overrides, expected] of cases) {
     const app = Fastify({ logger: false })
-    await t.rejects(app.register(fp(serviceApp), { env: { DATA_DIR: t.testdir(), ...overrides } }).ready(), expected, JSON.stringify(overrides))
+    await t.rejects(async () => {
+      await app.register(fp(serviceApp), { env: { DATA_DIR: t.testdir(), ...overrides } })
+      await app.ready()
+    }, expected, JSON.stringify(overrides))
     await app.close()
   }
 })
