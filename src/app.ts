@@ -30,6 +30,7 @@ export default async function serviceApp (fastify: FastifyInstance, opts: AppOpt
   })
   resolveAuthSettings(fastify.config)
   fastify.addSchema(ErrorResponse)
+  fastify.addHook('onRequest', async (request, reply) => { reply.header('x-request-id', request.id) })
 
   fastify.setErrorHandler(function handleError (error: FastifyError | ApiError, request, reply) {
     if (error instanceof ApiError) {

@@ -20,7 +20,8 @@ export const envSchema = Type.Object({
   JWKS_COOLDOWN_S: Type.Integer({ default: 30, minimum: 0 }),
   JWKS_TIMEOUT_MS: Type.Integer({ default: 5000, minimum: 1 }),
   TOKEN_CACHE_SIZE: Type.Integer({ default: 10000, minimum: 0 }),
-  SHUTDOWN_GRACE_MS: Type.Integer({ default: 10000, minimum: 0 })
+  SHUTDOWN_GRACE_MS: Type.Integer({ default: 10000, minimum: 0 }),
+  CORS_ORIGIN: Type.String({ default: '' })
 })
 
 export type Env = Static<typeof envSchema>

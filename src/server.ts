@@ -2,6 +2,7 @@ import Fastify from 'fastify'
 import fp from 'fastify-plugin'
 import closeWithGrace from 'close-with-grace'
 import serviceApp from './app.js'
+import { serverOptions } from './server-options.js'
 
 try {
   process.loadEnvFile()
@@ -9,21 +10,21 @@ try {
   // No .env: the defaults apply.
 }
 
-const app = Fastify({
-  logger: {
-    level: process.env.LOG_LEVEL ?? 'info',
-    redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' }
-  },
-  // Image ids are short; a long path parameter is a mistake or an attack.
-  routerOptions: { maxParamLength: 100 }
-})
+const app = Fastify(serverOptions())
 
 try {
   await app.register(fp(serviceApp))
-  closeWithGrace({ delay: app.config.SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {
+  const grace = app.config.SHUTDOWN_GRACE_MS
+  // close-with-grace's own deadline is a last resort; ours cuts connections first so that uploads clean up.
+  closeWithGrace({ delay: grace + 5000 }, async ({ signal, err }) => {
     if (err !== undefined) app.log.error({ err }, 'closing after an error')
-    else app.log.info({ signal }, 'closing')
+    else app.log.info({ signal, graceMs: grace }, 'closing: no new connections, waiting for requests in flight')
+    const deadline = setTimeout(() => {
+      app.log.warn('grace period over: cutting off the requests still in flight')
+      app.server.closeAllConnections()
+    }, grace)
     await app.close()
+    clearTimeout(deadline)
   })
   await app.listen({ host: app.config.HOST, port: app.config.PORT })
 } catch (err) {

@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Test } from 'tap'
 import serviceApp from '../src/app.js'
+import { serverOptions } from '../src/server-options.js'
 import { createIssuer, type TestIssuer } from './issuer.js'
 
 export { AUDIENCE, makeSigningKey, type KeySetMode, type SigningKey, type TestIssuer } from './issuer.js'
@@ -23,7 +24,7 @@ export interface BuildOptions {
 export async function buildApp (t: Test, options: BuildOptions = {}): Promise<{ app: FastifyInstance, issuer: TestIssuer, dataDir: string }> {
   const issuer = options.issuer ?? await startIssuer(t)
   const dataDir = t.testdir()
-  const app = Fastify({ logger: { level: options.env?.LOG_LEVEL ?? 'silent' } })
+  const app = Fastify(serverOptions({ NODE_ENV: 'test', LOG_LEVEL: options.env?.LOG_LEVEL ?? 'silent' }))
   await app.register(fp(serviceApp), { env: testEnv(dataDir, issuer, options.env) })
   t.after(() => app.close())
   await app.ready()
