@@ -31,9 +31,16 @@ declare module 'fastify' {
   }
 }
 
+/** RFC 6750 §2.1: `Bearer 1*SP b64token`. */
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i
+/** A compact JWS: three base64url segments (the signature may be empty, so that `alg: none` gets its own answer). */
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/
 const MAX_TOKEN_LENGTH = 8192
 const MAX_KID_LENGTH = 256
+const MAX_SUB_LENGTH = 255
+
+/** The token of a well-formed `Authorization: Bearer <token>` header, else undefined. */
+const bearerToken = (header: string | undefined) => header === undefined ? undefined : BEARER.exec(header)?.[1]
 
 export default fp(async function auth (fastify: FastifyInstance) {
   const env = fastify.config
@@ -62,23 +69,44 @@ export default fp(async function auth (fastify: FastifyInstance) {
       return keySet.getKey(kid)
     },
     verify: {
+      // The token authenticate() has already checked; @fastify/jwt's own parser splits on single spaces.
+      extractToken: (request: FastifyRequest) => bearerToken(request.headers.authorization),
       algorithms: ['RS256'],
       allowedIss: settings.issuer,
       allowedAud: settings.audience,
       requiredClaims: ['iss', 'aud', 'sub', 'exp'],
       clockTolerance: env.AUTH_CLOCK_TOLERANCE_S * 1000,
-      cache: env.TOKEN_CACHE_SIZE > 0 ? env.TOKEN_CACHE_SIZE : false
+      cache: env.TOKEN_CACHE_SIZE > 0 ? env.TOKEN_CACHE_SIZE : false,
+      // fast-jwt keeps a failure for clockTolerance + errorCacheTTL ms, which would keep turning away a
+      // token whose nbf has since come; make every cached failure stale at once, so only successes are reused.
+      errorCacheTTL: () => -(env.AUTH_CLOCK_TOLERANCE_S * 1000 + 1)
     },
     messages: { authorizationTokenInvalid: (error: Error) => error.message },
-    formatUser: (payload) => ({ sub: typeof payload.sub === 'string' ? payload.sub : '', scopes: scopesOf(payload) })
+    // Runs on the verified payload inside @fastify/jwt's callback chain, so a rejection here is just another
+    // verification error that authenticate() maps.
+    trusted: async (_request: FastifyRequest, payload: Record<string, unknown>) => {
+      if (typeof payload.sub !== 'string') throw invalidToken('Token claims have the wrong type')
+      if (payload.sub === '' || payload.sub.length > MAX_SUB_LENGTH) throw invalidToken('Token subject is missing or invalid')
+      return true
+    },
+    // formatUser runs in @fastify/jwt's final callback, here from inside a promise handler: a throw there would
+    // never reach authenticate() (an unhandled rejection and a request left hanging), so it must not throw.
+    formatUser: (payload) => {
+      try {
+        return { sub: typeof payload.sub === 'string' ? payload.sub : '', scopes: scopesOf(payload) }
+      } catch {
+        return { sub: '', scopes: new Set<string>() }
+      }
+    }
   })
 
   fastify.decorate('authenticate', async function authenticate (request: FastifyRequest) {
     const header = request.headers.authorization
     if (header === undefined || !/^bearer(\s|$)/i.test(header)) throw missingToken()
-    const match = BEARER.exec(header)
-    if (match === null) throw bearerError(400, 'invalid_request', 'Authorization header must be "Bearer <token>"')
-    if ((match[1] ?? '').length > MAX_TOKEN_LENGTH) throw invalidToken('Token is too large')
+    const token = bearerToken(header)
+    if (token === undefined) throw bearerError(400, 'invalid_request', 'Authorization header must be "Bearer <token>"')
+    if (token.length > MAX_TOKEN_LENGTH) throw invalidToken('Token is too large')
+    if (!COMPACT_JWS.test(token)) throw invalidToken('Token is malformed')
     try {
       await request.jwtVerify()
     } catch (error) {
@@ -86,7 +114,7 @@ export default fp(async function auth (fastify: FastifyInstance) {
       if (mapped.unexpected) request.log.warn({ err: error }, 'unexpected token verification error')
       throw mapped.error
     }
-    if (request.user.sub === '' || request.user.sub.length > 255) throw invalidToken('Token subject is missing or invalid')
+    if (request.user.sub === '') throw invalidToken('Token subject is missing or invalid')
   })
 
   fastify.decorate('requireScope', function requireScope (scope: Scope) {

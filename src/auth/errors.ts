@@ -5,6 +5,12 @@ export const REALM = 'cat-data-api'
 
 const quote = (value: string) => `"${value.replace(/["\\]/g, '\\$&')}"`
 
+/**
+ * RFC 6750 §3: error_description is limited to %x20-21 / %x23-5B / %x5D-7E, so no double quote,
+ * no backslash and nothing outside printable ASCII; the body's `message` keeps the original text.
+ */
+const description = (value: string) => `"${value.replace(/["\\]/g, '\'').replace(/[^\x20-\x7e]/g, '?')}"`
+
 /** An RFC 6750 error: the status, the body's `code` and the WWW-Authenticate challenge agree. */
 export function bearerError (
   statusCode: 400 | 401 | 403,
@@ -12,7 +18,7 @@ export function bearerError (
   message: string,
   scope?: string
 ): ApiError {
-  let challenge = `Bearer realm=${quote(REALM)}, error=${quote(error)}, error_description=${quote(message)}`
+  let challenge = `Bearer realm=${quote(REALM)}, error=${quote(error)}, error_description=${description(message)}`
   if (scope !== undefined) challenge += `, scope=${quote(scope)}`
   return new ApiError(statusCode, error, message, { 'www-authenticate': challenge })
 }
@@ -31,7 +37,10 @@ const MESSAGE_BY_CODE: Record<string, string> = {
   FAST_JWT_EXPIRED: 'Token has expired',
   FAST_JWT_INACTIVE: 'Token is not yet valid',
   FAST_JWT_INVALID_ALGORITHM: 'Token algorithm is not accepted',
-  FAST_JWT_MISSING_SIGNATURE: 'Token is not signed',
+  // An RS256 header with an empty signature segment: as good as a signature that does not verify.
+  FAST_JWT_MISSING_SIGNATURE: 'Token signature is invalid',
+  FAST_JWT_INVALID_SIGNATURE: 'Token signature is invalid',
+  FAST_JWT_MISSING_REQUIRED_CLAIM: 'Token is missing a required claim',
   FAST_JWT_INVALID_CLAIM_TYPE: 'Token claims have the wrong type',
   FAST_JWT_INVALID_CRIT_HEADER: 'Token has an unsupported critical header',
   FAST_JWT_INVALID_PAYLOAD: 'Token is malformed',
@@ -39,15 +48,19 @@ const MESSAGE_BY_CODE: Record<string, string> = {
   FAST_JWT_INVALID_TYPE: 'Token is malformed'
 }
 
-/** fast-jwt reports several failures under one code; its message tells them apart. */
+/**
+ * @fastify/jwt rewraps several fast-jwt failures as FST_JWT_AUTHORIZATION_TOKEN_INVALID (and fast-jwt
+ * reports several under one code), so the message tells them apart. Order matters: "The iss claim is
+ * required." and "The iss claim must be a string." are about presence and type, not about the value.
+ */
 const MESSAGE_BY_TEXT: Array<[RegExp, string]> = [
-  [/signature is invalid/, 'Token signature is invalid'],
-  [/\baud\b/, 'Token audience is not accepted'],
-  [/\biss\b/, 'Token issuer is not accepted'],
   [/claim is required/, 'Token is missing a required claim'],
   [/claim must be/, 'Token claims have the wrong type'],
-  [/malformed|base64|JSON|must be an object/i, 'Token is malformed'],
-  [/will be active|not.*active/, 'Token is not yet valid'],
+  [/signature is (invalid|missing)/, 'Token signature is invalid'],
+  [/\baud claim/, 'Token audience is not accepted'],
+  [/\biss claim/, 'Token issuer is not accepted'],
+  [/malformed|base64|JSON|must be an object|must be a string or a buffer/i, 'Token is malformed'],
+  [/will be active/, 'Token is not yet valid'],
   [/expired/i, 'Token has expired']
 ]
 

@@ -159,7 +159,15 @@ async function readCapped (response: Response, maxBytes: number): Promise<string
   return Buffer.concat(chunks).toString('utf8')
 }
 
-/** Keeps RSA keys meant for signing (RS256) that have a kid; ignores everything else. */
+const BASE64URL = /^[A-Za-z0-9_-]+$/
+/** RFC 7518 §3.3: RS256 keys MUST be 2048 bits or larger. */
+const MIN_MODULUS_BITS = 2048
+
+/**
+ * Keeps RSA keys meant for signing (RS256) that have a kid; ignores everything else, including keys
+ * Node would import but that protect nothing: Node decodes `n` leniently ("!!!" is an empty modulus),
+ * and a short modulus or an exponent of 1 would let anyone sign.
+ */
 export function parseKeySet (document: unknown): Map<string, string> {
   const keys = new Map<string, string>()
   if (typeof document !== 'object' || document === null) return keys
@@ -168,14 +176,16 @@ export function parseKeySet (document: unknown): Map<string, string> {
   for (const jwk of list as Jwk[]) {
     if (typeof jwk !== 'object' || jwk === null) continue
     if (jwk.kty !== 'RSA' || typeof jwk.n !== 'string' || typeof jwk.e !== 'string') continue
+    if (!BASE64URL.test(jwk.n) || !BASE64URL.test(jwk.e)) continue
     if (typeof jwk.kid !== 'string' || jwk.kid === '') continue
     if (jwk.use !== undefined && jwk.use !== 'sig') continue
     if (jwk.alg !== undefined && jwk.alg !== 'RS256') continue
     if (Array.isArray(jwk.key_ops) && !jwk.key_ops.includes('verify')) continue
     try {
-      const pem = createPublicKey({ key: { kty: 'RSA', n: jwk.n, e: jwk.e }, format: 'jwk' })
-        .export({ type: 'spki', format: 'pem' })
-      keys.set(jwk.kid, pem.toString())
+      const key = createPublicKey({ key: { kty: 'RSA', n: jwk.n, e: jwk.e }, format: 'jwk' })
+      const { modulusLength = 0, publicExponent = 0n } = key.asymmetricKeyDetails ?? {}
+      if (modulusLength < MIN_MODULUS_BITS || publicExponent < 3n || publicExponent % 2n === 0n) continue
+      keys.set(jwk.kid, key.export({ type: 'spki', format: 'pem' }).toString())
     } catch {
       // A key Node cannot import is as good as absent.
     }

@@ -1,0 +1,72 @@
+import t from 'tap'
+import { createPrivateKey, sign as cryptoSign, type KeyObject } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { AUDIENCE, bearer, buildApp, startIssuer, type TestIssuer } from '../helper.js'
+
+/**
+ * The verified-token cache (TOKEN_CACHE_SIZE) may only ever save work: a good token keeps verifying,
+ * a token that was turned away for its time is accepted once its time comes, and a cached success
+ * does not outlive the token's exp.
+ */
+
+const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
+const nowS = () => Math.floor(Date.now() / 1000)
+
+function token (issuer: TestIssuer, key: KeyObject, claims: Record<string, unknown>): string {
+  const input = `${b64url({ alg: 'RS256', kid: issuer.key.kid })}.${b64url({ iss: issuer.issuer, aud: AUDIENCE, sub: 'auth0|alice', iat: nowS(), exp: nowS() + 3600, ...claims })}`
+  return `${input}.${cryptoSign('sha256', Buffer.from(input), key).toString('base64url')}`
+}
+
+/** Waits until the wall clock reaches `epochMs`. */
+const until = (epochMs: number) => sleep(Math.max(0, epochMs - Date.now()))
+
+t.test('the verified-token cache', async (t) => {
+  const issuer = await startIssuer(t)
+  const key = createPrivateKey(issuer.key.privateKeyPem)
+
+  for (const size of ['100', '0']) {
+    t.test(`TOKEN_CACHE_SIZE=${size}: the same good token verifies every time`, async (t) => {
+      const { app } = await buildApp(t, { issuer, env: { TOKEN_CACHE_SIZE: size } })
+      const good = token(issuer, key, {})
+      for (let i = 0; i < 20; i++) {
+        const response = await app.inject({ url: '/api/images', headers: bearer(good) })
+        if (response.statusCode !== 200) t.fail(`attempt ${i}: ${response.statusCode} ${response.body}`)
+      }
+      const concurrent = await Promise.all(Array.from({ length: 50 }, () => app.inject({ url: '/api/images', headers: bearer(good) })))
+      t.ok(concurrent.every((r) => r.statusCode === 200), '50 concurrent requests with it succeed')
+      const other = await app.inject({ url: '/api/images', headers: bearer(token(issuer, key, { exp: nowS() - 3600 })) })
+      t.equal(other.json().message, 'Token has expired', 'and the cache does not leak one token\'s result to another')
+    })
+  }
+
+  t.test('with tolerance 0: a token refused as not yet valid is accepted when its nbf comes; a cached success ends at exp', async (t) => {
+    const { app } = await buildApp(t, { issuer, env: { TOKEN_CACHE_SIZE: '100', AUTH_CLOCK_TOLERANCE_S: '0' } })
+    const nbf = nowS() + 2
+    const early = token(issuer, key, { nbf })
+    const shortLived = token(issuer, key, { exp: nbf })
+
+    const before = await app.inject({ url: '/api/images', headers: bearer(early) })
+    t.equal(before.statusCode, 401)
+    t.equal(before.json().message, 'Token is not yet valid')
+    t.equal((await app.inject({ url: '/api/images', headers: bearer(early) })).json().message, 'Token is not yet valid', 'still early')
+    t.equal((await app.inject({ url: '/api/images', headers: bearer(shortLived) })).statusCode, 200, 'a short-lived token verifies (and is cached)')
+
+    await until(nbf * 1000 + 50)
+    t.equal((await app.inject({ url: '/api/images', headers: bearer(early) })).statusCode, 200, 'the early token is accepted once nbf has come')
+    const expired = await app.inject({ url: '/api/images', headers: bearer(shortLived) })
+    t.equal(expired.statusCode, 401, 'the short-lived one is refused once exp has passed, cached or not')
+    t.equal(expired.json().message, 'Token has expired')
+  })
+
+  t.test('with tolerance 1 s: a refusal is not cached for the tolerance either', async (t) => {
+    // fast-jwt keeps a failure for clockTolerance + errorCacheTTL; with its default, a token refused
+    // 0.4 s before it becomes acceptable stayed refused for almost another second.
+    const { app } = await buildApp(t, { issuer, env: { TOKEN_CACHE_SIZE: '100', AUTH_CLOCK_TOLERANCE_S: '1' } })
+    const acceptableAt = Date.now() + 400
+    const early = token(issuer, key, { nbf: (acceptableAt + 1000) / 1000 })
+
+    t.equal((await app.inject({ url: '/api/images', headers: bearer(early) })).json().message, 'Token is not yet valid')
+    await until(acceptableAt + 100)
+    t.equal((await app.inject({ url: '/api/images', headers: bearer(early) })).statusCode, 200, 'accepted as soon as nbf - tolerance has come')
+  })
+})
