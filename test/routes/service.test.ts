@@ -1,4 +1,5 @@
 import t from 'tap'
+import { compileErrors, validate } from '@readme/openapi-parser'
 import { buildApp } from '../helper.js'
 
 t.test('GET / names the service and the docs', async (t) => {
@@ -31,4 +32,18 @@ t.test('the OpenAPI document lists every route with a bearer scheme', async (t) 
   t.match(document.components.securitySchemes, { bearerAuth: { type: 'http', scheme: 'bearer' } })
   const docsPage = await app.inject({ url: '/docs' })
   t.ok(docsPage.statusCode < 400, 'the docs page is served')
+})
+
+t.test('the OpenAPI document passes an independent validator, and every operation is documented', async (t) => {
+  const { app } = await buildApp(t)
+  const document = (await app.inject({ url: '/docs/json' })).json()
+  const result = await validate(structuredClone(document), { resolve: { external: false } })
+  t.ok(result.valid, result.valid ? 'valid OpenAPI 3.1' : compileErrors(result))
+  for (const [path, operations] of Object.entries(document.paths as Record<string, Record<string, Record<string, unknown>>>)) {
+    for (const [method, operation] of Object.entries(operations)) {
+      t.ok(operation.summary && operation.description && Array.isArray(operation.tags), `${method.toUpperCase()} ${path} has a summary, description and tag`)
+      const responses = operation.responses as Record<string, unknown>
+      t.ok(responses['500'], `${method.toUpperCase()} ${path} documents its error answers`)
+    }
+  }
 })
