@@ -39,7 +39,6 @@ export function serverOptions (env: NodeJS.ProcessEnv = process.env): FastifySer
       ...(pretty ? { transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } } } : {})
     },
     requestIdHeader: false,
-    requestIdLogLabel: 'requestId',
     genReqId: (request: RawRequestDefaultExpression) => {
       const given = request.headers['x-request-id']
       return typeof given === 'string' && SANE_REQUEST_ID.test(given) ? given : randomUUID()
