@@ -1,8 +1,9 @@
-import { spawn, execFileSync } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync, statSync, readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import autocannon from 'autocannon'
+import { startServerProcess } from '../test/server-process.js'
 
 const root = join(import.meta.dirname, '..')
 
@@ -27,38 +28,21 @@ export interface RunningServer {
 /** Starts the production build as a child process on a free port with its own data folder. */
 export async function startServer (env: Record<string, string>): Promise<RunningServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'cat-data-bench-'))
-  const child = spawn(process.execPath, [join(root, 'dist/src/server.js')], {
-    cwd: dataDir,
-    env: {
-      PATH: process.env.PATH ?? '',
-      NODE_ENV: 'production',
-      LOG_LEVEL: 'warn',
-      HOST: '127.0.0.1',
-      PORT: '0',
-      DATA_DIR: dataDir,
-      DATABASE_URL: `file:${join(dataDir, 'bench.db')}`,
-      UPLOAD_DIR: join(dataDir, 'uploads'),
-      ...env
-    },
-    stdio: ['ignore', 'pipe', 'inherit']
-  })
-  const url = await new Promise<string>((resolve, reject) => {
-    let output = ''
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString()
-      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)
-      if (match?.[1] !== undefined) resolve(match[1])
-    })
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${output}`)))
-  })
+  const server = await startServerProcess({
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    DATA_DIR: dataDir,
+    DATABASE_URL: `file:${join(dataDir, 'bench.db')}`,
+    UPLOAD_DIR: join(dataDir, 'uploads'),
+    ...env
+  }, { built: true, cwd: dataDir })
   return {
-    url,
+    url: server.url,
     dataDir,
-    pid: child.pid ?? 0,
+    pid: server.child.pid ?? 0,
     stop: async () => {
-      const exited = new Promise((resolve) => child.once('exit', resolve))
-      child.kill('SIGTERM')
-      await exited
+      server.child.kill('SIGTERM')
+      await server.exited
       rmSync(dataDir, { recursive: true, force: true })
     }
   }

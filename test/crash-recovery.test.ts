@@ -1,29 +1,16 @@
 import t, { type Test } from 'tap'
-import { spawn, type ChildProcess } from 'node:child_process'
 import { readdir } from 'node:fs/promises'
 import { request } from 'node:http'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { startIssuer, testEnv, bearer, type TestIssuer } from './helper.js'
 import { multipart, png } from './fixtures.js'
+import { startServerProcess } from './server-process.js'
 
-/** The real server entry in a child process, so that it can be killed with SIGKILL. */
-async function startChild (t: Test, env: Record<string, string>): Promise<{ child: ChildProcess, url: string }> {
-  const child = spawn(process.execPath, ['--import=tsx', 'src/server.ts'], {
-    env: { ...process.env, ...env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'inherit']
-  })
-  t.teardown(() => { child.kill('SIGKILL') })
-  const url = await new Promise<string>((resolve, reject) => {
-    let output = ''
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString()
-      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)
-      if (match?.[1] !== undefined) resolve(match[1])
-    })
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)))
-  })
-  return { child, url }
+async function startChild (t: Test, env: Record<string, string>) {
+  const server = await startServerProcess(env)
+  t.teardown(() => { server.child.kill('SIGKILL') })
+  return server
 }
 
 async function upload (url: string, issuer: TestIssuer, data: Buffer) {
@@ -56,9 +43,8 @@ t.test('kill -9 in the middle of an upload leaves a store that the next start-up
     partial = await readdir(join(uploads, '.incoming'))
   }
   t.equal(partial.length, 1, 'the upload is being written to a temporary file')
-  const exited = new Promise((resolve) => first.child.once('exit', resolve))
   first.child.kill('SIGKILL')
-  await exited
+  await first.exited
   req.destroy()
   t.same(await readdir(join(uploads, '.incoming')), partial, 'the temporary file outlives the crash')
 
