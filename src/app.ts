@@ -3,7 +3,7 @@ import type { FastifyError, FastifyInstance, FastifyPluginOptions } from 'fastif
 import fastifyAutoload from '@fastify/autoload'
 import fastifyEnv from '@fastify/env'
 import { envSchema, resolveAuthSettings, type Env } from './config.js'
-import { ApiError, errorBody } from './errors.js'
+import { ApiError, errorBody, invalidId } from './errors.js'
 import { ErrorResponse } from './schemas.js'
 
 declare module 'fastify' {
@@ -33,11 +33,17 @@ export default async function serviceApp (fastify: FastifyInstance, opts: AppOpt
   fastify.addHook('onRequest', async (request, reply) => { reply.header('x-request-id', request.id) })
 
   fastify.setErrorHandler(function handleError (error: FastifyError | ApiError, request, reply) {
+    // A route may have set headers for a success (an image's type, ETag, caching) before it failed.
+    reply.removeHeader('etag').removeHeader('cache-control').removeHeader('content-disposition').removeHeader('content-length')
+    reply.type('application/json; charset=utf-8')
     if (error instanceof ApiError) {
       return reply.code(error.statusCode).headers(error.headers).send(errorBody(error.statusCode, error.code, error.message))
     }
     if ('validation' in error && error.validation !== undefined) {
-      if (error.validationContext === 'params') return reply.code(400).send(errorBody(400, 'invalid_id', 'Image id must be a positive integer'))
+      if (error.validationContext === 'params') {
+        const invalid = invalidId()
+        return reply.code(400).send(errorBody(400, invalid.code, invalid.message))
+      }
       return reply.code(400).send(errorBody(400, 'invalid_request', error.message))
     }
     const status = error.statusCode ?? 500

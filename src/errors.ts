@@ -30,3 +30,4 @@ export function errorBody (statusCode: number, code: string, message: string): E
 }
 
 export const notFound = (message = 'Image not found') => new ApiError(404, 'not_found', message)
+export const invalidId = () => new ApiError(400, 'invalid_id', 'Image id must be a positive integer')

@@ -17,7 +17,8 @@ export function errorResponses (...statuses: number[]): Record<number, typeof er
 /** Statuses every authenticated route can answer. */
 export const AUTH_ERRORS = [400, 401, 403, 500, 503] as const
 
-export const ImageId = Type.Integer({ minimum: 1, maximum: 2147483647, description: 'Image id' })
+/** Ids travel as strict decimal text: `01`, `1e3` or `0x10` are not ids (the validator would otherwise coerce them). */
+export const ImageId = Type.String({ pattern: '^[1-9][0-9]{0,9}$', description: 'Image id, a positive integer', examples: ['1'] })
 
 export const ImageMetadata = Type.Object({
   id: Type.Integer({ examples: [1] }),

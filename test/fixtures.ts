@@ -95,7 +95,8 @@ export function multipart (parts: Array<{ name: string, filename?: string, type?
   for (const part of parts) {
     const disposition = `form-data; name="${part.name}"${part.filename === undefined ? '' : `; filename="${part.filename}"`}`
     const type = part.type === undefined ? '' : `\r\nContent-Type: ${part.type}`
-    chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: ${disposition}${type}\r\n\r\n`, 'latin1'))
+    // UTF-8, as browsers send non-ASCII file names (and as busboy decodes them).
+    chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: ${disposition}${type}\r\n\r\n`))
     chunks.push(typeof part.data === 'string' ? Buffer.from(part.data) : part.data)
     chunks.push(Buffer.from('\r\n'))
   }

@@ -28,4 +28,6 @@ export default fp(async function imageStore (fastify: FastifyInstance) {
     fastify.log.info({ files: orphans.length }, 'swept files that no image row points at')
   }
   fastify.decorate('imageStore', store)
+  // After the server has stopped (its onClose runs first): uploads cut off at shutdown remove their temporary files.
+  fastify.addHook('onClose', async () => { await store.settled() })
 }, { name: 'image-store', dependencies: ['prisma'] })

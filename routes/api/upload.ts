@@ -5,7 +5,9 @@ import type { ReceivedFile } from '../../src/images/store.js'
 import { inspectImage } from '../../src/images/inspect.js'
 import { sanitizeFileName } from '../../src/images/names.js'
 import { metadataSelect, toMetadata } from '../../src/images/records.js'
-import { emptyFile, fileTooLarge, missingFile, translateUploadError, unsupportedImage, wrongField } from '../../src/images/upload-errors.js'
+import { emptyFile, fileTooLarge, missingFile, notMultipart, translateUploadError, unsupportedImage, wrongField } from '../../src/images/upload-errors.js'
+
+const MULTIPART = /^multipart\/form-data\s*(;|$)/i
 
 const upload: FastifyPluginAsyncTypebox = async (fastify) => {
   const { imageStore, prisma } = fastify
@@ -13,12 +15,30 @@ const upload: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.post('/upload', {
     onRequest: fastify.requireScope('write:images'),
+    validatorCompiler: () => () => true,
+    // Refused before any body parser runs, so that JSON, text or an oversized body all get the same answer.
+    preParsing: async (request) => {
+      if (!MULTIPART.test(request.headers['content-type'] ?? '')) throw notMultipart()
+    },
     schema: {
       summary: 'Upload an image',
       description: `Stores one JPEG, PNG, GIF, WebP or AVIF image (recognised from its bytes, whatever the client declares), sent as multipart/form-data in the field "file", at most ${limit} bytes. The image belongs to the token's subject.`,
       tags: ['images'],
       security: [{ bearerAuth: [] }],
       consumes: ['multipart/form-data'],
+      // Documents the form for OpenAPI, so that Swagger UI shows a file picker. Not used for validation:
+      // the body is streamed by @fastify/multipart and checked above, never parsed into request.body.
+      body: {
+        content: {
+          'multipart/form-data': {
+            schema: {
+              type: 'object',
+              properties: { file: { type: 'string', format: 'binary', description: 'The image' } },
+              required: ['file']
+            }
+          }
+        }
+      },
       response: { 201: ImageMetadata, ...errorResponses(...AUTH_ERRORS, 413, 415) }
     }
   }, async (request, reply) => {
@@ -36,6 +56,9 @@ const upload: FastifyPluginAsyncTypebox = async (fastify) => {
       if (received.size === 0) throw emptyFile()
     } catch (error) {
       if (received !== undefined) await imageStore.discard(received)
+      // The rest of the body may be unread (and no longer being read): close the connection once the
+      // error is sent, as Fastify does for body errors, instead of leaving the socket stuck open.
+      reply.header('connection', 'close')
       throw translateUploadError(error, limit)
     }
 

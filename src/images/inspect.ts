@@ -22,15 +22,17 @@ export interface ImageFacts {
 
 /** Recognises an accepted image from its first bytes and reads its dimensions from the header; null otherwise. */
 export async function inspectImage (head: Uint8Array): Promise<ImageFacts | null> {
-  const detected = await fileTypeFromBuffer(head)
-  if (detected === undefined) return null
-  const extension = ACCEPTED_TYPES[detected.mime]
-  if (extension === undefined) return null
   try {
-    const { width, height } = imageSize(head)
+    const detected = await fileTypeFromBuffer(head)
+    const extension = detected === undefined ? undefined : ACCEPTED_TYPES[detected.mime]
+    if (detected === undefined || extension === undefined) return null
+    // A copy of exactly the head's length: image-size reads through the view into the underlying
+    // ArrayBuffer, so a cut-off header inside a pooled Buffer would be "completed" by unrelated bytes.
+    const { width, height } = imageSize(new Uint8Array(head))
     if (!(width > 0 && height > 0)) return null
     return { mimeType: detected.mime, extension, width, height }
   } catch {
+    // Both parsers throw on some malformed input; whatever the bytes are, they are not an image we accept.
     return null
   }
 }

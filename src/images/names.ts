@@ -2,13 +2,13 @@ const MAX_NAME_LENGTH = 100
 
 /**
  * The client's file name made safe to show and to put in a Content-Disposition header:
- * no path parts, no control or format characters, no leading dots, at most 100 characters
+ * no path parts, no control, format or lone surrogate characters, no leading dots, at most 100 characters
  * (keeping the extension). Never used as a path: stored files are named by the server.
  */
 export function sanitizeFileName (raw: string | undefined, fallbackExtension: string): string {
   const base = (raw ?? '').normalize('NFC').split(/[/\\]/).pop() ?? ''
   let name = base
-    .replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, '')
+    .replace(/[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/gu, '')
     .replace(/\s+/g, ' ')
     .replace(/^[\s.]+/, '')
     .trim()

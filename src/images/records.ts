@@ -1,5 +1,5 @@
 import type { ImageMetadataType } from '../schemas.js'
-import { ApiError } from '../errors.js'
+import { ApiError, invalidId } from '../errors.js'
 
 /** The columns a client may see; also what listing selects, so nothing else is read. */
 export const metadataSelect = {
@@ -50,5 +50,14 @@ export function decodeCursor (cursor: string): number {
   const match = /^i([1-9]\d{0,9})$/.exec(Buffer.from(cursor, 'base64url').toString('latin1'))
   const id = match === null ? NaN : Number(match[1])
   if (!Number.isSafeInteger(id)) throw new ApiError(400, 'invalid_request', 'cursor is not one this API gave out')
+  return id
+}
+
+const MAX_ID = 2147483647
+
+/** The numeric id of a route's `:id`, already matched by ImageId's pattern; beyond SQLite's 32-bit ids it is invalid too. */
+export function imageIdFrom (param: string): number {
+  const id = Number(param)
+  if (id > MAX_ID) throw invalidId()
   return id
 }

@@ -4,7 +4,7 @@ import { mkdir, readdir, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Transform, type Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { HEAD_BYTES } from './inspect.js'
+import { ACCEPTED_TYPES, HEAD_BYTES } from './inspect.js'
 
 /** An upload that is complete on disk but not yet in place. */
 export interface ReceivedFile {
@@ -17,12 +17,16 @@ export interface ReceivedFile {
 
 const TEMP_DIR = '.incoming'
 
+/** How the server names stored files, `<uuid>.<ext>`; nothing else in the folder is the store's to sweep. */
+const STORAGE_KEY = new RegExp(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\\.(?:${Object.values(ACCEPTED_TYPES).join('|')})$`)
+
 /**
  * Image bytes on local disk: `<dir>/<storageKey>` for stored images and `<dir>/.incoming/`
  * for uploads in progress, on the same file system so that putting one in place is a rename.
  */
 export class ImageStore {
   readonly tempDir: string
+  readonly #receiving = new Set<Promise<ReceivedFile>>()
 
   constructor (readonly dir: string) {
     this.tempDir = join(dir, TEMP_DIR)
@@ -32,12 +36,27 @@ export class ImageStore {
   async prepare (): Promise<number> {
     await mkdir(this.tempDir, { recursive: true })
     const leftovers = await readdir(this.tempDir)
-    await Promise.all(leftovers.map((name) => rm(join(this.tempDir, name), { force: true })))
+    await Promise.all(leftovers.map((name) => rm(join(this.tempDir, name), { force: true, recursive: true })))
     return leftovers.length
   }
 
   /** Streams `source` into a temporary file, hashing and measuring it on the way; removes the file on failure. */
   async receive (source: Readable): Promise<ReceivedFile> {
+    const work = this.#receive(source)
+    this.#receiving.add(work)
+    try {
+      return await work
+    } finally {
+      this.#receiving.delete(work)
+    }
+  }
+
+  /** Resolves once every upload being received is complete on disk or removed (closing waits for this). */
+  async settled (): Promise<void> {
+    await Promise.allSettled(this.#receiving)
+  }
+
+  async #receive (source: Readable): Promise<ReceivedFile> {
     const tempPath = join(this.tempDir, `${randomUUID()}.part`)
     const hash = createHash('sha256')
     const headChunks: Buffer[] = []
@@ -82,9 +101,12 @@ export class ImageStore {
     await rm(this.pathOf(storageKey), { force: true })
   }
 
-  /** Storage keys of every stored file (not uploads in progress). */
+  /**
+   * Storage keys of every stored file (not uploads in progress). Other files are left out, so that a sweep
+   * never touches what the server did not write (say, the database, when UPLOAD_DIR is the data folder).
+   */
   async storedKeys (): Promise<string[]> {
     const entries = await readdir(this.dir, { withFileTypes: true })
-    return entries.filter((entry) => entry.isFile()).map((entry) => entry.name)
+    return entries.filter((entry) => entry.isFile() && STORAGE_KEY.test(entry.name)).map((entry) => entry.name)
   }
 }

@@ -1,13 +1,16 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { createReadStream } from 'node:fs'
+import { open } from 'node:fs/promises'
 import type { Readable } from 'node:stream'
 import { AUTH_ERRORS, ImageId, ImageMetadata, errorResponses } from '../../../src/schemas.js'
 import { notFound } from '../../../src/errors.js'
-import { metadataSelect, toMetadata } from '../../../src/images/records.js'
+import { imageIdFrom, metadataSelect, toMetadata } from '../../../src/images/records.js'
 
 const Params = Type.Object({ id: ImageId })
 const ERRORS = errorResponses(...AUTH_ERRORS, 404)
+
+/** RFC 8187 ext-value: encodeURIComponent leaves ' ( ) * as they are, but they are not attr-chars. */
+const extValue = (name: string) => encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
 
 const image: FastifyPluginAsyncTypebox = async (fastify) => {
   const { prisma, imageStore } = fastify
@@ -25,19 +28,20 @@ const image: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async (request, reply) => {
     const row = await prisma.image.findFirst({
-      where: { id: request.params.id, ownerSub: request.user.sub },
+      where: { id: imageIdFrom(request.params.id), ownerSub: request.user.sub },
       select: { mimeType: true, size: true, sha256: true, storageKey: true, originalName: true }
     })
     if (row === null) throw notFound()
-    const stream = createReadStream(imageStore.pathOf(row.storageKey))
+    // Opened before any header is set: a missing file is then a plain 500, not an error sent with the image's headers.
+    const file = await open(imageStore.pathOf(row.storageKey))
     return reply
       .type(row.mimeType)
       .header('content-length', row.size)
       .header('etag', `"${row.sha256}"`)
       .header('cache-control', 'private, max-age=31536000, immutable')
       .header('x-content-type-options', 'nosniff')
-      .header('content-disposition', `inline; filename*=UTF-8''${encodeURIComponent(row.originalName)}`)
-      .send(stream)
+      .header('content-disposition', `inline; filename*=UTF-8''${extValue(row.originalName)}`)
+      .send(file.createReadStream())
   })
 
   fastify.get('/:id/metadata', {
@@ -51,7 +55,7 @@ const image: FastifyPluginAsyncTypebox = async (fastify) => {
       response: { 200: ImageMetadata, ...ERRORS }
     }
   }, async (request) => {
-    const row = await prisma.image.findFirst({ where: { id: request.params.id, ownerSub: request.user.sub }, select: metadataSelect })
+    const row = await prisma.image.findFirst({ where: { id: imageIdFrom(request.params.id), ownerSub: request.user.sub }, select: metadataSelect })
     if (row === null) throw notFound()
     return toMetadata(row)
   })
@@ -67,7 +71,7 @@ const image: FastifyPluginAsyncTypebox = async (fastify) => {
       response: { 204: Type.Null({ description: 'Deleted' }), ...ERRORS }
     }
   }, async (request, reply) => {
-    const where = { id: request.params.id, ownerSub: request.user.sub }
+    const where = { id: imageIdFrom(request.params.id), ownerSub: request.user.sub }
     const row = await prisma.image.findFirst({ where, select: { storageKey: true } })
     if (row === null) throw notFound()
     const { count } = await prisma.image.deleteMany({ where })
