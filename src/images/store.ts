@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
-import { mkdir, readdir, rename, rm } from 'node:fs/promises'
+import { mkdir, open, readdir, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Transform, type Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -87,6 +87,13 @@ export class ImageStore {
   /** Puts a received file in place under `storageKey`. */
   async commit (file: ReceivedFile, storageKey: string): Promise<void> {
     await rename(file.tempPath, this.pathOf(storageKey))
+    // The rename itself must survive a power cut before a row points at the file.
+    const dir = await open(this.dir, 'r')
+    try {
+      await dir.sync()
+    } finally {
+      await dir.close()
+    }
   }
 
   async discard (file: ReceivedFile): Promise<void> {

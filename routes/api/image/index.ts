@@ -3,7 +3,8 @@ import { Type } from 'typebox'
 import { open } from 'node:fs/promises'
 import type { Readable } from 'node:stream'
 import { AUTH_ERRORS, ImageId, ImageMetadata, errorResponses } from '../../../src/schemas.js'
-import { notFound } from '../../../src/errors.js'
+import { ApiError, notFound } from '../../../src/errors.js'
+import { matchesIfNoneMatch, parseRange } from '../../../src/images/http-cache.js'
 import { imageIdFrom, metadataSelect, toMetadata } from '../../../src/images/records.js'
 
 const Params = Type.Object({ id: ImageId })
@@ -19,12 +20,18 @@ const image: FastifyPluginAsyncTypebox = async (fastify) => {
     onRequest: fastify.requireScope('read:images'),
     schema: {
       summary: 'Download an image',
-      description: 'The image\'s bytes, with its stored content type. Another subject\'s image is 404.',
+      description: 'The image\'s bytes, with its stored content type, a strong ETag (its sha256) and long private caching: the bytes under an id never change. `If-None-Match` answers 304; one byte `Range` answers 206 (several ranges get the whole image), a range past the end 416. HEAD answers the same headers without the bytes. Another subject\'s image is 404.',
       tags: ['images'],
       security: [{ bearerAuth: [] }],
       params: Params,
       produces: ['image/jpeg', 'image/png', 'image/gif', 'image/webp', 'image/avif'],
-      response: { 200: Type.Unsafe<Readable>({ type: 'string', format: 'binary', description: 'The image bytes' }), ...ERRORS }
+      response: {
+        200: Type.Unsafe<Readable>({ type: 'string', format: 'binary', description: 'The image bytes' }),
+        206: Type.Unsafe<Readable>({ type: 'string', format: 'binary', description: 'The requested byte range' }),
+        304: Type.Null({ description: 'Not modified: the ETag in If-None-Match still holds' }),
+        ...ERRORS,
+        ...errorResponses(416)
+      }
     }
   }, async (request, reply) => {
     const row = await prisma.image.findFirst({
@@ -32,16 +39,33 @@ const image: FastifyPluginAsyncTypebox = async (fastify) => {
       select: { mimeType: true, size: true, sha256: true, storageKey: true, originalName: true }
     })
     if (row === null) throw notFound()
-    // Opened before any header is set: a missing file is then a plain 500, not an error sent with the image's headers.
-    const file = await open(imageStore.pathOf(row.storageKey))
-    return reply
-      .type(row.mimeType)
-      .header('content-length', row.size)
-      .header('etag', `"${row.sha256}"`)
+    const etag = `"${row.sha256}"`
+    reply
+      .header('etag', etag)
       .header('cache-control', 'private, max-age=31536000, immutable')
+      .header('accept-ranges', 'bytes')
+    if (matchesIfNoneMatch(request.headers['if-none-match'], etag)) return reply.code(304).send(null)
+
+    const ifRange = request.headers['if-range']
+    const range = ifRange === undefined || ifRange === etag ? parseRange(request.headers.range, row.size) : { kind: 'full' as const }
+    if (range.kind === 'unsatisfiable') {
+      reply.header('content-range', `bytes */${row.size}`)
+      throw new ApiError(416, 'range_not_satisfiable', `The range is outside the image's ${row.size} bytes`)
+    }
+    // Opened before the image's type is set: a missing file is then a plain 500 in JSON.
+    const file = await open(imageStore.pathOf(row.storageKey))
+    reply
+      .type(row.mimeType)
       .header('x-content-type-options', 'nosniff')
       .header('content-disposition', `inline; filename*=UTF-8''${extValue(row.originalName)}`)
-      .send(file.createReadStream())
+    if (range.kind === 'partial') {
+      return reply
+        .code(206)
+        .header('content-range', `bytes ${range.start}-${range.end}/${row.size}`)
+        .header('content-length', range.end - range.start + 1)
+        .send(file.createReadStream({ start: range.start, end: range.end }))
+    }
+    return reply.header('content-length', row.size).send(file.createReadStream())
   })
 
   fastify.get('/:id/metadata', {
