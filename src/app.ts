@@ -4,7 +4,6 @@ import fastifyAutoload from '@fastify/autoload'
 import fastifyEnv from '@fastify/env'
 import { envSchema, resolveAuthSettings, type Env } from './config.js'
 import { ApiError, errorBody, invalidId } from './errors.js'
-import { ErrorResponse } from './schemas.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -29,7 +28,6 @@ export default async function serviceApp (fastify: FastifyInstance, opts: AppOpt
     data: opts.env ?? process.env
   })
   resolveAuthSettings(fastify.config)
-  fastify.addSchema(ErrorResponse)
   fastify.addHook('onRequest', async (request, reply) => { reply.header('x-request-id', request.id) })
 
   fastify.setErrorHandler(function handleError (error: FastifyError | ApiError, request, reply) {

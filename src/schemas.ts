@@ -1,17 +1,34 @@
 import { Type, type Static } from 'typebox'
 
-export const ErrorResponse = Type.Object({
-  statusCode: Type.Integer({ examples: [401] }),
-  error: Type.String({ examples: ['Unauthorized'] }),
-  code: Type.String({ examples: ['invalid_token'] }),
-  message: Type.String({ examples: ['Token has expired'] })
-}, { $id: 'ErrorResponse', description: 'Every error has this shape; `code` is stable, `message` is for people.' })
+const errorFields = {
+  statusCode: Type.Integer(),
+  error: Type.String(),
+  code: Type.String({ description: 'Stable, for programs' }),
+  message: Type.String({ description: 'For people' })
+}
 
-const errorRef = Type.Ref('ErrorResponse')
+/** A typical answer for each error status, shown as the example in the docs. */
+const ERROR_EXAMPLES: Record<number, [string, string, string]> = {
+  400: ['Bad Request', 'invalid_request', 'querystring/limit must be <= 100'],
+  401: ['Unauthorized', 'invalid_token', 'Token has expired'],
+  403: ['Forbidden', 'insufficient_scope', 'Token lacks the read:images scope'],
+  404: ['Not Found', 'not_found', 'Image not found'],
+  413: ['Payload Too Large', 'file_too_large', 'The file is larger than the limit of 10485760 bytes'],
+  415: ['Unsupported Media Type', 'unsupported_media_type', 'The file is not a JPEG, PNG, GIF, WebP or AVIF image'],
+  416: ['Range Not Satisfiable', 'range_not_satisfiable', 'The range is outside the image\'s 48213 bytes'],
+  500: ['Internal Server Error', 'internal_error', 'Internal server error'],
+  503: ['Service Unavailable', 'auth_unavailable', 'Token keys cannot be fetched from the identity provider; try again later']
+}
 
-/** Response schemas for the error statuses a route can answer. */
-export function errorResponses (...statuses: number[]): Record<number, typeof errorRef> {
-  return Object.fromEntries(statuses.map((status) => [status, errorRef]))
+/** Response schemas for the error statuses a route can answer, each with its own example. */
+export function errorResponses (...statuses: number[]) {
+  return Object.fromEntries(statuses.map((status) => {
+    const [error, code, message] = ERROR_EXAMPLES[status] ?? ['Error', 'error', 'Error']
+    return [status, Type.Object(errorFields, {
+      description: `${error}: every error has this shape`,
+      examples: [{ statusCode: status, error, code, message }]
+    })]
+  }))
 }
 
 /** Statuses every authenticated route can answer. */

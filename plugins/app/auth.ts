@@ -100,7 +100,7 @@ export default fp(async function auth (fastify: FastifyInstance) {
     }
   })
 
-  fastify.decorate('authenticate', async function authenticate (request: FastifyRequest) {
+  fastify.decorate('authenticate', async function authenticate (request: FastifyRequest, reply: FastifyReply) {
     const header = request.headers.authorization
     if (header === undefined || !/^bearer(\s|$)/i.test(header)) throw missingToken()
     const token = bearerToken(header)
@@ -115,6 +115,8 @@ export default fp(async function auth (fastify: FastifyInstance) {
       throw mapped.error
     }
     if (request.user.sub === '') throw invalidToken('Token subject is missing or invalid')
+    // Who asked, in every later line about this request (the token itself is never logged).
+    request.log = reply.log = request.log.child({ sub: request.user.sub })
   })
 
   fastify.decorate('requireScope', function requireScope (scope: Scope) {

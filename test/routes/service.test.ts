@@ -47,3 +47,22 @@ t.test('the OpenAPI document passes an independent validator, and every operatio
     }
   }
 })
+
+t.test('GET /health answers 503 and names the failing part', async (t) => {
+  const { app } = await buildApp(t)
+  const { rm, mkdir } = await import('node:fs/promises')
+
+  await rm(app.imageStore.tempDir, { recursive: true })
+  const storageDown = await app.inject({ url: '/health' })
+  t.equal(storageDown.statusCode, 503)
+  t.same(storageDown.json(), { status: 'failing', checks: { database: 'ok', storage: 'failing' } })
+  await mkdir(app.imageStore.tempDir)
+
+  // The database cannot be made to fail from outside while the app holds it open; stand in for a broken one.
+  const query = app.prisma.$queryRawUnsafe
+  app.prisma.$queryRawUnsafe = () => Promise.reject(new Error('disk I/O error')) as never
+  t.after(() => { app.prisma.$queryRawUnsafe = query })
+  const databaseDown = await app.inject({ url: '/health' })
+  t.equal(databaseDown.statusCode, 503)
+  t.same(databaseDown.json(), { status: 'failing', checks: { database: 'failing', storage: 'ok' } })
+})

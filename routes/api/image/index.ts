@@ -9,6 +9,13 @@ import { imageIdFrom, metadataSelect, toMetadata } from '../../../src/images/rec
 
 const Params = Type.Object({ id: ImageId })
 const ERRORS = errorResponses(...AUTH_ERRORS, 404)
+const IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/gif', 'image/webp', 'image/avif']
+
+/** Binary answers, documented per image type so that the JSON errors keep their own content type. */
+const imageBytes = (description: string) => ({
+  description,
+  content: Object.fromEntries(IMAGE_TYPES.map((type) => [type, { schema: Type.Unsafe<Readable>({ type: 'string', format: 'binary' }) }]))
+})
 
 /** RFC 8187 ext-value: encodeURIComponent leaves ' ( ) * as they are, but they are not attr-chars. */
 const extValue = (name: string) => encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
@@ -24,10 +31,9 @@ const image: FastifyPluginAsyncTypebox = async (fastify) => {
       tags: ['images'],
       security: [{ bearerAuth: [] }],
       params: Params,
-      produces: ['image/jpeg', 'image/png', 'image/gif', 'image/webp', 'image/avif'],
       response: {
-        200: Type.Unsafe<Readable>({ type: 'string', format: 'binary', description: 'The image bytes' }),
-        206: Type.Unsafe<Readable>({ type: 'string', format: 'binary', description: 'The requested byte range' }),
+        200: imageBytes('The image'),
+        206: imageBytes('The requested byte range'),
         304: Type.Null({ description: 'Not modified: the ETag in If-None-Match still holds' }),
         ...ERRORS,
         ...errorResponses(416)
