@@ -1,19 +1,29 @@
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync, statSync, readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import autocannon from 'autocannon'
 import { startServerProcess } from '../test/server-process.js'
 
 const root = join(import.meta.dirname, '..')
 
-/** Builds dist/ when any source is newer than the last build. */
+/** Newest modification time of the files under `dir` whose names end with `suffix` (0 when none). */
+function newest (dir: string, suffix: string): number {
+  if (!existsSync(join(root, dir))) return 0
+  return readdirSync(join(root, dir), { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile() && entry.name.endsWith(suffix))
+    .reduce((latest, entry) => Math.max(latest, statSync(join(entry.parentPath, entry.name)).mtimeMs), 0)
+}
+
+/**
+ * Builds dist/ when any source is newer than the last build. The build is incremental and rewrites only the
+ * outputs of changed sources, so "the last build" is the newest file in dist/, not dist/src/server.js.
+ */
 export function buildIfNeeded (): void {
   const built = join(root, 'dist/src/server.js')
-  const newest = (dir: string): number => readdirSync(join(root, dir), { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile() && entry.name.endsWith('.ts'))
-    .reduce((latest, entry) => Math.max(latest, statSync(join(entry.parentPath, entry.name)).mtimeMs), 0)
-  if (existsSync(built) && statSync(built).mtimeMs >= Math.max(newest('src'), newest('plugins'), newest('routes'))) return
+  const sources = Math.max(newest('src', '.ts'), newest('plugins', '.ts'), newest('routes', '.ts'))
+  if (existsSync(built) && Math.max(newest('dist', '.js'), newest('dist', '.tsbuildinfo')) >= sources) return
   console.error('building…')
   execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' })
 }
@@ -22,30 +32,111 @@ export interface RunningServer {
   url: string
   dataDir: string
   pid: number
+  /** Stops the process (SIGTERM, then SIGKILL after `killAfterMs`) and removes its data folder; safe to call twice. */
   stop: () => Promise<void>
+}
+
+/** Every server started here and not yet stopped, so that stopAll() can clean up after an error or a signal. */
+const running = new Set<RunningServer>()
+/** Data folders of servers still starting (not yet in `running`). */
+const starting = new Set<string>()
+
+/** Stops every server this module started that is still running, and removes the folders of those still starting. */
+export async function stopAll (): Promise<void> {
+  await Promise.allSettled([...running].map((server) => server.stop()))
+  for (const dir of starting) rmSync(dir, { recursive: true, force: true })
+}
+
+/**
+ * A module preloaded into each child (through NODE_OPTIONS): when its parent dies without stopping it
+ * (kill -9 of the bench), the child is re-parented and SIGTERMs itself instead of lingering. An unref'd timer
+ * checked once a second: it costs nothing measurable and never keeps the process alive.
+ */
+export const ORPHAN_GUARD = `--import=data:text/javascript,${encodeURIComponent(
+  'const p=process.ppid;setInterval(()=>{if(process.ppid!==p)process.kill(process.pid,"SIGTERM")},1000).unref()'
+)}`
+
+function stopper (child: import('node:child_process').ChildProcess, exited: Promise<unknown>, dataDir: string, killAfterMs: number) {
+  let stopping: Promise<void> | undefined
+  return (self: RunningServer) => {
+    stopping ??= (async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM')
+        const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs)
+        await exited
+        clearTimeout(timer)
+      }
+      rmSync(dataDir, { recursive: true, force: true })
+      running.delete(self)
+    })()
+    return stopping
+  }
 }
 
 /** Starts the production build as a child process on a free port with its own data folder. */
 export async function startServer (env: Record<string, string>): Promise<RunningServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'cat-data-bench-'))
-  const server = await startServerProcess({
-    NODE_ENV: 'production',
-    LOG_LEVEL: 'warn',
-    DATA_DIR: dataDir,
-    DATABASE_URL: `file:${join(dataDir, 'bench.db')}`,
-    UPLOAD_DIR: join(dataDir, 'uploads'),
-    ...env
-  }, { built: true, cwd: dataDir })
-  return {
-    url: server.url,
-    dataDir,
-    pid: server.child.pid ?? 0,
-    stop: async () => {
-      server.child.kill('SIGTERM')
-      await server.exited
-      rmSync(dataDir, { recursive: true, force: true })
-    }
+  starting.add(dataDir)
+  let server: Awaited<ReturnType<typeof startServerProcess>>
+  try {
+    server = await startServerProcess({
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'warn',
+      DATA_DIR: dataDir,
+      DATABASE_URL: `file:${join(dataDir, 'bench.db')}`,
+      UPLOAD_DIR: join(dataDir, 'uploads'),
+      NODE_OPTIONS: ORPHAN_GUARD,
+      ...env
+    }, { built: true, cwd: dataDir })
+  } catch (error) {
+    // A server that never answered is still running: its guard ends it once we exit; the folder goes now.
+    rmSync(dataDir, { recursive: true, force: true })
+    throw error
+  } finally {
+    starting.delete(dataDir)
   }
+  // The server's own grace period (SHUTDOWN_GRACE_MS, 10 s by default) plus a margin before SIGKILL.
+  const stop = stopper(server.child, server.exited, dataDir, Number(env.SHUTDOWN_GRACE_MS ?? 10_000) + 5_000)
+  const handle: RunningServer = { url: server.url, dataDir, pid: server.child.pid ?? 0, stop: () => stop(handle) }
+  running.add(handle)
+  return handle
+}
+
+/**
+ * Runs a TypeScript server script (through tsx) as a child process with its own data folder, passed as
+ * `<dirEnv>`. The script listens on a port of its choosing and prints one JSON line `{"listening":"<url>"}`.
+ */
+export async function startScript (script: string, env: Record<string, string>, options: { dirEnv?: string, dataDir?: string, readyTimeoutMs?: number } = {}): Promise<RunningServer> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'cat-data-bench-'))
+  const child = spawn(process.execPath, ['--import=tsx', script], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', NODE_OPTIONS: ORPHAN_GUARD, [options.dirEnv ?? 'DATA_DIR']: dataDir, ...env },
+    stdio: ['ignore', 'pipe', 'inherit']
+  })
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  const stop = stopper(child, exited, dataDir, 5_000)
+  const handle: RunningServer = { url: '', dataDir, pid: child.pid ?? 0, stop: () => stop(handle) }
+  running.add(handle)
+  let output = ''
+  const ready = new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString()
+      const line = /^\{"listening":"([^"]+)"\}$/m.exec(output)
+      if (line?.[1] !== undefined) resolve(line[1])
+    })
+    exited.then((code) => reject(new Error(`${script} exited with ${code} before it was ready: ${output}`)), () => {})
+  })
+  try {
+    handle.url = await Promise.race([
+      ready,
+      sleep(options.readyTimeoutMs ?? 30_000, undefined, { ref: false }).then(() => { throw new Error(`${script} was not ready within ${options.readyTimeoutMs ?? 30_000} ms: ${output}`) })
+    ])
+  } catch (error) {
+    await handle.stop()
+    throw error
+  }
+  child.stdout.resume()
+  return handle
 }
 
 export interface Measured {
@@ -56,18 +147,35 @@ export interface Measured {
   non2xx: number
   errors: number
   mbPerSecond: number
+  /** Responses by status code. */
+  statusCodes: Record<string, number>
+  /** Responses whose body differed from `expectBody`, when one was given. */
+  mismatches: number
+  /** Requests completed, and over how many seconds. */
+  total: number
+  durationS: number
+  latencyMean: number
+  latencyMax: number
 }
 
 export async function measure (name: string, options: autocannon.Options): Promise<Measured> {
   const result = await autocannon({ duration: Number(process.env.BENCH_SECONDS ?? 5), ...options })
+  const statusCodes = Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, stats]) => [code, stats.count ?? 0]))
   return {
     name,
     requestsPerSecond: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,
     non2xx: result.non2xx,
-    errors: result.errors + result.timeouts,
-    mbPerSecond: result.throughput.average / 1e6
+    // autocannon counts timeouts among the errors already.
+    errors: result.errors,
+    mbPerSecond: result.throughput.average / 1e6,
+    statusCodes,
+    mismatches: result.mismatches,
+    total: result.requests.total,
+    durationS: result.duration,
+    latencyMean: result.latency.mean,
+    latencyMax: result.latency.max
   }
 }
 
