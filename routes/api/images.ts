@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { AUTH_ERRORS, ImageMetadata, errorResponses } from '../../src/schemas.js'
-import { decodeCursor, encodeCursor, metadataSelect, toMetadata } from '../../src/images/records.js'
+import { decodeCursor, encodeCursor, toMetadata } from '../../src/images/records.js'
 
 const images: FastifyPluginAsyncTypebox = async (fastify) => {
-  const { prisma } = fastify
+  const { imageCatalog } = fastify
 
   fastify.get('/images', {
     onRequest: fastify.requireScope('read:images'),
@@ -27,12 +27,7 @@ const images: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async (request, reply) => {
     const { limit, cursor } = request.query
-    const rows = await prisma.image.findMany({
-      where: { ownerSub: request.user.sub, ...(cursor === undefined ? {} : { id: { lt: decodeCursor(cursor) } }) },
-      orderBy: { id: 'desc' },
-      take: limit + 1,
-      select: metadataSelect
-    })
+    const rows = imageCatalog.list(request.user.sub, cursor === undefined ? undefined : decodeCursor(cursor), limit + 1)
     const page = rows.slice(0, limit)
     const last = page.at(-1)
     const nextCursor = rows.length > limit && last !== undefined ? encodeCursor(last.id) : null

@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream'
 import { AUTH_ERRORS, ImageId, ImageMetadata, errorResponses } from '../../../src/schemas.js'
 import { ApiError, notFound } from '../../../src/errors.js'
 import { matchesIfNoneMatch, parseRange } from '../../../src/images/http-cache.js'
-import { imageIdFrom, metadataSelect, toMetadata } from '../../../src/images/records.js'
+import { imageIdFrom, toMetadata } from '../../../src/images/records.js'
 
 const Params = Type.Object({ id: ImageId })
 const ERRORS = errorResponses(...AUTH_ERRORS, 404)
@@ -21,7 +21,7 @@ const imageBytes = (description: string) => ({
 const extValue = (name: string) => encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
 
 const image: FastifyPluginAsyncTypebox = async (fastify) => {
-  const { prisma, imageStore } = fastify
+  const { prisma, imageStore, imageCatalog } = fastify
 
   fastify.get('/:id', {
     onRequest: fastify.requireScope('read:images'),
@@ -40,11 +40,8 @@ const image: FastifyPluginAsyncTypebox = async (fastify) => {
       }
     }
   }, async (request, reply) => {
-    const row = await prisma.image.findFirst({
-      where: { id: imageIdFrom(request.params.id), ownerSub: request.user.sub },
-      select: { mimeType: true, size: true, sha256: true, storageKey: true, originalName: true }
-    })
-    if (row === null) throw notFound()
+    const row = imageCatalog.file(imageIdFrom(request.params.id), request.user.sub)
+    if (row === undefined) throw notFound()
     const etag = `"${row.sha256}"`
     reply
       .header('etag', etag)
@@ -85,8 +82,8 @@ const image: FastifyPluginAsyncTypebox = async (fastify) => {
       response: { 200: ImageMetadata, ...ERRORS }
     }
   }, async (request) => {
-    const row = await prisma.image.findFirst({ where: { id: imageIdFrom(request.params.id), ownerSub: request.user.sub }, select: metadataSelect })
-    if (row === null) throw notFound()
+    const row = imageCatalog.metadata(imageIdFrom(request.params.id), request.user.sub)
+    if (row === undefined) throw notFound()
     return toMetadata(row)
   })
 
@@ -102,8 +99,8 @@ const image: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async (request, reply) => {
     const where = { id: imageIdFrom(request.params.id), ownerSub: request.user.sub }
-    const row = await prisma.image.findFirst({ where, select: { storageKey: true } })
-    if (row === null) throw notFound()
+    const row = imageCatalog.file(where.id, where.ownerSub)
+    if (row === undefined) throw notFound()
     const { count } = await prisma.image.deleteMany({ where })
     if (count === 0) throw notFound()
     await imageStore.remove(row.storageKey)
