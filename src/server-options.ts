@@ -34,6 +34,11 @@ export function serverOptions (env: NodeJS.ProcessEnv = process.env): FastifySer
           method: request.method,
           url: request.url.replace(SECRET_QUERY, '$1[redacted]'),
           remoteAddress: request.ip
+        }),
+        // Who asked, on the line that closes each request: the token's subject, never the token.
+        res: (reply: { statusCode: number, request?: { user?: { sub?: string } | null } }) => ({
+          statusCode: reply.statusCode,
+          sub: reply.request?.user?.sub
         })
       },
       ...(pretty ? { transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } } } : {})

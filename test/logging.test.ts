@@ -27,8 +27,8 @@ t.test('logs never carry a token, a cookie or an Authorization header', async (t
     t.notOk(text.includes(secret), `no log line contains ${secret.slice(0, 12)}…`)
   }
   t.match(text, /access_token=\[redacted\]/, 'token-ish query parameters are redacted in logged URLs')
-  const completed = lines.map((line) => JSON.parse(line)).find((line) => line.msg === 'request completed' && line.sub !== undefined)
-  t.equal(completed?.sub, 'auth0|logged', 'the token\'s sub is logged with the request')
+  const completed = lines.map((line) => JSON.parse(line)).find((line) => line.msg === 'request completed' && line.res?.sub !== undefined)
+  t.equal(completed?.res.sub, 'auth0|logged', 'the token\'s sub is logged with the request')
 })
 
 t.test('a sane X-Request-Id is used and echoed; anything else is replaced', async (t) => {

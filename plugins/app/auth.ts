@@ -101,7 +101,7 @@ export default fp(async function auth (fastify: FastifyInstance) {
     }
   })
 
-  fastify.decorate('authenticate', async function authenticate (request: FastifyRequest, reply: FastifyReply) {
+  fastify.decorate('authenticate', async function authenticate (request: FastifyRequest) {
     const header = request.headers.authorization
     if (header === undefined || !/^bearer(\s|$)/i.test(header)) throw missingToken()
     const token = bearerToken(header)
@@ -118,8 +118,6 @@ export default fp(async function auth (fastify: FastifyInstance) {
       throw mapped.error
     }
     if (request.user.sub === '') throw invalidToken('Token subject is missing or invalid')
-    // Who asked, in every later line about this request (the token itself is never logged).
-    request.log = reply.log = request.log.child({ sub: request.user.sub })
   })
 
   fastify.decorate('requireScope', function requireScope (scope: Scope) {

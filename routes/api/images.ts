@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { AUTH_ERRORS, ImageMetadata, errorResponses } from '../../src/schemas.js'
-import { decodeCursor, encodeCursor, toMetadata } from '../../src/images/records.js'
+import { decodeCursor, encodeCursor } from '../../src/images/records.js'
 
 const images: FastifyPluginAsyncTypebox = async (fastify) => {
   const { imageCatalog } = fastify
@@ -32,7 +32,7 @@ const images: FastifyPluginAsyncTypebox = async (fastify) => {
     const last = page.at(-1)
     const nextCursor = rows.length > limit && last !== undefined ? encodeCursor(last.id) : null
     if (nextCursor !== null) reply.header('link', `</api/images?limit=${limit}&cursor=${nextCursor}>; rel="next"`)
-    return { images: page.map(toMetadata), nextCursor }
+    return { images: page, nextCursor }
   })
 }
 

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3'
-import type { MetadataRow } from './records.js'
+import type { ImageMetadataType } from '../schemas.js'
 
 /** What a download needs to know about an image. */
 export interface FileRow {
@@ -10,12 +10,12 @@ export interface FileRow {
   originalName: string
 }
 
+/** Rows come out in the API's shape (as toMetadata makes them), so that nothing is mapped per request. */
 const METADATA_COLUMNS = `id, name, original_name AS originalName, mime_type AS mimeType, size, width, height, sha256,
-  created_at AS createdAt`
+  '/api/image/' || id AS url, strftime('%Y-%m-%dT%H:%M:%fZ', created_at) AS createdAt`
 /** Larger than any id, so that a first page and a later one share a statement. */
 const NO_CURSOR = 2 ** 31
 
-type StoredMetadata = Omit<MetadataRow, 'createdAt'> & { createdAt: string }
 
 /**
  * The hot reads (listing, metadata, download lookups) as prepared statements on a read-only
@@ -26,8 +26,8 @@ type StoredMetadata = Omit<MetadataRow, 'createdAt'> & { createdAt: string }
  */
 export class ImageCatalog {
   readonly #db: Database.Database
-  readonly #list: Database.Statement<[string, number, number], StoredMetadata>
-  readonly #metadata: Database.Statement<[number, string], StoredMetadata>
+  readonly #list: Database.Statement<[string, number, number], ImageMetadataType>
+  readonly #metadata: Database.Statement<[number, string], ImageMetadataType>
   readonly #file: Database.Statement<[number, string], FileRow>
 
   constructor (filePath: string) {
@@ -39,13 +39,12 @@ export class ImageCatalog {
   }
 
   /** The owner's images with ids below `beforeId` (all when undefined), newest first. */
-  list (ownerSub: string, beforeId: number | undefined, limit: number): MetadataRow[] {
-    return this.#list.all(ownerSub, beforeId ?? NO_CURSOR, limit).map(withDate)
+  list (ownerSub: string, beforeId: number | undefined, limit: number): ImageMetadataType[] {
+    return this.#list.all(ownerSub, beforeId ?? NO_CURSOR, limit)
   }
 
-  metadata (id: number, ownerSub: string): MetadataRow | undefined {
-    const row = this.#metadata.get(id, ownerSub)
-    return row === undefined ? undefined : withDate(row)
+  metadata (id: number, ownerSub: string): ImageMetadataType | undefined {
+    return this.#metadata.get(id, ownerSub)
   }
 
   file (id: number, ownerSub: string): FileRow | undefined {
@@ -55,8 +54,4 @@ export class ImageCatalog {
   close (): void {
     this.#db.close()
   }
-}
-
-function withDate (row: StoredMetadata): MetadataRow {
-  return { ...row, createdAt: new Date(row.createdAt) }
 }

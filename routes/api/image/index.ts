@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream'
 import { AUTH_ERRORS, ImageId, ImageMetadata, errorResponses } from '../../../src/schemas.js'
 import { ApiError, notFound } from '../../../src/errors.js'
 import { matchesIfNoneMatch, parseRange } from '../../../src/images/http-cache.js'
-import { imageIdFrom, toMetadata } from '../../../src/images/records.js'
+import { imageIdFrom } from '../../../src/images/records.js'
 
 const Params = Type.Object({ id: ImageId })
 const ERRORS = errorResponses(...AUTH_ERRORS, 404)
@@ -84,7 +84,7 @@ const image: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async (request) => {
     const row = imageCatalog.metadata(imageIdFrom(request.params.id), request.user.sub)
     if (row === undefined) throw notFound()
-    return toMetadata(row)
+    return row
   })
 
   fastify.delete('/:id', {
