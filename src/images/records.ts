@@ -1,7 +1,7 @@
 import type { ImageMetadataType } from '../schemas.js'
 import { ApiError, invalidId } from '../errors.js'
 
-/** The columns a client may see; also what listing selects, so nothing else is read. */
+/** The columns a client may see, selected when an upload creates its row (reads go through ImageCatalog). */
 export const metadataSelect = {
   id: true,
   name: true,
