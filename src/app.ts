@@ -2,12 +2,13 @@ import { join } from 'node:path'
 import type { FastifyError, FastifyInstance, FastifyPluginOptions } from 'fastify'
 import fastifyAutoload from '@fastify/autoload'
 import fastifyEnv from '@fastify/env'
-import { envSchema, resolveAuthSettings, type Env } from './config.js'
+import { envSchema, resolveAuthSettings, type AuthSettings, type Env } from './config.js'
 import { ApiError, errorBody, invalidId } from './errors.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     config: Env
+    authSettings: AuthSettings
   }
 }
 
@@ -27,7 +28,9 @@ export default async function serviceApp (fastify: FastifyInstance, opts: AppOpt
     schema: envSchema,
     data: opts.env ?? process.env
   })
-  resolveAuthSettings(fastify.config)
+  // Worked out once, before any plugin loads, so that a bad issuer setting stops start-up with its name.
+  const authSettings = resolveAuthSettings(fastify.config)
+  fastify.decorate('authSettings', { getter: () => authSettings })
   fastify.addHook('onRequest', async (request, reply) => { reply.header('x-request-id', request.id) })
 
   fastify.setErrorHandler(function handleError (error: FastifyError | ApiError, request, reply) {

@@ -2,7 +2,6 @@ import fp from 'fastify-plugin'
 import fastifyJwt from '@fastify/jwt'
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 import type { AddressInfo } from 'node:net'
-import { resolveAuthSettings } from '../../src/config.js'
 import { KeySet } from '../../src/auth/key-set.js'
 import { bearerError, invalidToken, missingToken, toAuthError } from '../../src/auth/errors.js'
 
@@ -27,7 +26,10 @@ declare module 'fastify' {
     authenticate: onRequestAsyncHookHandler
     /** onRequest hook for a route: the caller's token must grant `scope` (when AUTH_REQUIRE_SCOPES is on). */
     requireScope: (scope: Scope) => onRequestAsyncHookHandler
-    keySet: KeySet
+  }
+  interface FastifyRequest {
+    /** The token authenticate() took from a well-formed Authorization header. */
+    bearerToken: string
   }
 }
 
@@ -39,13 +41,10 @@ const MAX_TOKEN_LENGTH = 8192
 const MAX_KID_LENGTH = 256
 const MAX_SUB_LENGTH = 255
 
-/** The token of a well-formed `Authorization: Bearer <token>` header, else undefined. */
-const bearerToken = (header: string | undefined) => header === undefined ? undefined : BEARER.exec(header)?.[1]
-
 export default fp(async function auth (fastify: FastifyInstance) {
   const env = fastify.config
   const clockToleranceMs = env.AUTH_CLOCK_TOLERANCE_S * 1000
-  const settings = resolveAuthSettings(env)
+  const settings = fastify.authSettings
 
   const keySet = new KeySet({
     url: settings.mode === 'auth0' ? settings.jwksUri : () => devKeySetUrl(fastify),
@@ -57,7 +56,7 @@ export default fp(async function auth (fastify: FastifyInstance) {
       else fastify.log.warn({ url, err: error }, 'could not fetch the key set')
     }
   })
-  fastify.decorate('keySet', keySet)
+  fastify.decorateRequest('bearerToken', '')
 
   await fastify.register(fastifyJwt, {
     decode: { complete: true },
@@ -71,7 +70,7 @@ export default fp(async function auth (fastify: FastifyInstance) {
     },
     verify: {
       // The token authenticate() has already checked; @fastify/jwt's own parser splits on single spaces.
-      extractToken: (request: FastifyRequest) => bearerToken(request.headers.authorization),
+      extractToken: (request: FastifyRequest) => request.bearerToken,
       algorithms: ['RS256'],
       allowedIss: settings.issuer,
       allowedAud: settings.audience,
@@ -84,32 +83,27 @@ export default fp(async function auth (fastify: FastifyInstance) {
     },
     messages: { authorizationTokenInvalid: (error: Error) => error.message },
     // Runs on the verified payload inside @fastify/jwt's callback chain, so a rejection here is just another
-    // verification error that authenticate() maps.
+    // verification error that authenticate() maps; after it, `sub` is a usable string.
     trusted: async (_request: FastifyRequest, payload: Record<string, unknown>) => {
       if (typeof payload.sub !== 'string') throw invalidToken('Token claims have the wrong type')
       if (payload.sub === '' || payload.sub.length > MAX_SUB_LENGTH) throw invalidToken('Token subject is missing or invalid')
       return true
     },
-    // formatUser runs in @fastify/jwt's final callback, here from inside a promise handler: a throw there would
-    // never reach authenticate() (an unhandled rejection and a request left hanging), so it must not throw.
-    formatUser: (payload) => {
-      try {
-        return { sub: typeof payload.sub === 'string' ? payload.sub : '', scopes: scopesOf(payload) }
-      } catch {
-        return { sub: '', scopes: new Set<string>() }
-      }
-    }
+    // formatUser runs in @fastify/jwt's final callback, outside any try: it must not throw, and does not
+    // (`trusted` has checked sub; scopesOf checks every type it touches).
+    formatUser: (payload) => ({ sub: payload.sub as string, scopes: scopesOf(payload) })
   })
 
   fastify.decorate('authenticate', async function authenticate (request: FastifyRequest) {
     const header = request.headers.authorization
     if (header === undefined || !/^bearer(\s|$)/i.test(header)) throw missingToken()
-    const token = bearerToken(header)
+    const token = BEARER.exec(header)?.[1]
     if (token === undefined) throw bearerError(400, 'invalid_request', 'Authorization header must be "Bearer <token>"')
     if (token.length > MAX_TOKEN_LENGTH) throw invalidToken('Token is too large')
     if (!COMPACT_JWS.test(token)) throw invalidToken('Token is malformed')
     // Saying no to an expired token must be cheap: no key lookup, no RSA check. fast-jwt checks exp again.
     if (isExpired(token, Date.now() - clockToleranceMs)) throw invalidToken('Token has expired')
+    request.bearerToken = token
     try {
       await request.jwtVerify()
     } catch (error) {
@@ -117,7 +111,6 @@ export default fp(async function auth (fastify: FastifyInstance) {
       if (mapped.unexpected) request.log.warn({ err: error }, 'unexpected token verification error')
       throw mapped.error
     }
-    if (request.user.sub === '') throw invalidToken('Token subject is missing or invalid')
   })
 
   fastify.decorate('requireScope', function requireScope (scope: Scope) {

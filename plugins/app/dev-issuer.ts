@@ -1,7 +1,6 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import { resolve } from 'node:path'
-import { resolveAuthSettings } from '../../src/config.js'
 import { loadOrCreateDevKey, mintDevToken, type DevKey } from '../../src/auth/dev-issuer.js'
 
 declare module 'fastify' {
@@ -17,7 +16,7 @@ declare module 'fastify' {
  */
 export default fp(async function devIssuer (fastify: FastifyInstance) {
   const env = fastify.config
-  const settings = resolveAuthSettings(env)
+  const settings = fastify.authSettings
   if (settings.mode !== 'dev') {
     fastify.decorate('devIssuer', null)
     return
