@@ -4,13 +4,12 @@ import { AUTH_ERRORS, ImageMetadata, errorResponses } from '../../src/schemas.js
 import type { ReceivedFile } from '../../src/images/store.js'
 import { inspectImage } from '../../src/images/inspect.js'
 import { sanitizeFileName } from '../../src/images/names.js'
-import { metadataSelect, toMetadata } from '../../src/images/records.js'
 import { emptyFile, fileTooLarge, missingFile, notMultipart, translateUploadError, unsupportedImage, wrongField } from '../../src/images/upload-errors.js'
 
 const MULTIPART = /^multipart\/form-data\s*(;|$)/i
 
 const upload: FastifyPluginAsyncTypebox = async (fastify) => {
-  const { imageStore, prisma } = fastify
+  const { imageStore, imageCatalog, prisma } = fastify
   const limit = fastify.config.MAX_UPLOAD_BYTES
 
   fastify.post('/upload', {
@@ -87,13 +86,15 @@ const upload: FastifyPluginAsyncTypebox = async (fastify) => {
         sha256: received.sha256,
         storageKey
       },
-      select: metadataSelect
+      select: { id: true }
     }).catch(async (error: unknown) => {
       await imageStore.remove(storageKey)
       throw error
     })
-    const metadata = toMetadata(row)
-    return reply.code(201).header('location', metadata.url).send(metadata)
+    // Read back the way every other route reads, so the API's shape of a row is made in one place.
+    const metadata = imageCatalog.metadata(row.id, request.user.sub)
+    if (metadata === undefined) throw new Error(`image ${row.id} was written but cannot be read back`)
+    return reply.code(201).header('location', `/api/image/${row.id}`).send(metadata)
   })
 }
 

@@ -10,7 +10,7 @@ export interface FileRow {
   originalName: string
 }
 
-/** Rows come out in the API's shape (as toMetadata makes them), so that nothing is mapped per request. */
+/** Rows come out in the API's shape, so that nothing is mapped per request; the only place that shape is made. */
 const METADATA_COLUMNS = `id, name, original_name AS originalName, mime_type AS mimeType, size, width, height, sha256,
   '/api/image/' || id AS url, strftime('%Y-%m-%dT%H:%M:%fZ', created_at) AS createdAt`
 /** Larger than any id, so that a first page and a later one share a statement. */

@@ -1,45 +1,4 @@
-import type { ImageMetadataType } from '../schemas.js'
 import { ApiError, invalidId } from '../errors.js'
-
-/** The columns a client may see, selected when an upload creates its row (reads go through ImageCatalog). */
-export const metadataSelect = {
-  id: true,
-  name: true,
-  originalName: true,
-  mimeType: true,
-  size: true,
-  width: true,
-  height: true,
-  sha256: true,
-  createdAt: true
-} as const
-
-export interface MetadataRow {
-  id: number
-  name: string
-  originalName: string
-  mimeType: string
-  size: number
-  width: number
-  height: number
-  sha256: string
-  createdAt: Date
-}
-
-export function toMetadata (row: MetadataRow): ImageMetadataType {
-  return {
-    id: row.id,
-    name: row.name,
-    originalName: row.originalName,
-    mimeType: row.mimeType,
-    size: row.size,
-    width: row.width,
-    height: row.height,
-    sha256: row.sha256,
-    url: `/api/image/${row.id}`,
-    createdAt: row.createdAt.toISOString()
-  }
-}
 
 /** Listing cursors are opaque to clients: the last id seen, base64url-encoded. */
 export function encodeCursor (id: number): string {

@@ -59,7 +59,6 @@ const image: FastifyPluginAsyncTypebox = async (fastify) => {
     const file = await open(imageStore.pathOf(row.storageKey))
     reply
       .type(row.mimeType)
-      .header('x-content-type-options', 'nosniff')
       .header('content-disposition', `inline; filename*=UTF-8''${extValue(row.originalName)}`)
     if (range.kind === 'partial') {
       return reply
