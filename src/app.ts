@@ -36,26 +36,16 @@ export default async function serviceApp (fastify: FastifyInstance, opts: AppOpt
   fastify.setErrorHandler(function handleError (error: FastifyError | ApiError, request, reply) {
     // A route may have set headers for a success (an image's type, ETag, caching) before it failed.
     reply.removeHeader('etag').removeHeader('cache-control').removeHeader('content-disposition').removeHeader('content-length')
-    reply.type('application/json; charset=utf-8')
-    if (error instanceof ApiError) {
-      return reply.code(error.statusCode).headers(error.headers).send(errorBody(error.statusCode, error.code, error.message))
+    let answer = clientError(error)
+    if (answer === undefined) {
+      request.log.error({ err: error }, 'request failed')
+      answer = new ApiError(500, 'internal_error', 'Internal server error')
     }
-    if ('validation' in error && error.validation !== undefined) {
-      if (error.validationContext === 'params') {
-        const invalid = invalidId()
-        return reply.code(400).send(errorBody(400, invalid.code, invalid.message))
-      }
-      return reply.code(400).send(errorBody(400, 'invalid_request', error.message))
-    }
-    const status = error.statusCode ?? 500
-    if (status >= 400 && status < 500) {
-      const code = error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
-        ? 'invalid_content_type'
-        : status === 413 ? 'payload_too_large' : 'invalid_request'
-      return reply.code(status).send(errorBody(status, code, error.message))
-    }
-    request.log.error({ err: error }, 'request failed')
-    return reply.code(500).send(errorBody(500, 'internal_error', 'Internal server error'))
+    return reply
+      .code(answer.statusCode)
+      .headers(answer.headers)
+      .type('application/json; charset=utf-8')
+      .send(errorBody(answer.statusCode, answer.code, answer.message))
   })
 
   fastify.setNotFoundHandler(function notFound (request, reply) {
@@ -66,4 +56,18 @@ export default async function serviceApp (fastify: FastifyInstance, opts: AppOpt
   await fastify.register(fastifyAutoload, { dir: join(root, 'plugins/external'), options: {} })
   await fastify.register(fastifyAutoload, { dir: join(root, 'plugins/app'), options: {} })
   await fastify.register(fastifyAutoload, { dir: join(root, 'routes'), autoHooks: true, cascadeHooks: true, options: {} })
+}
+
+/** The contract's answer for an error a client caused; undefined for a server fault. */
+function clientError (error: FastifyError | ApiError): ApiError | undefined {
+  if (error instanceof ApiError) return error
+  if (error.validation !== undefined) {
+    return error.validationContext === 'params' ? invalidId() : new ApiError(400, 'invalid_request', error.message)
+  }
+  const status = error.statusCode ?? 500
+  if (status < 400 || status >= 500) return undefined
+  const code = error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+    ? 'invalid_content_type'
+    : status === 413 ? 'payload_too_large' : 'invalid_request'
+  return new ApiError(status, code, error.message)
 }
