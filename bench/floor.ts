@@ -6,7 +6,7 @@
 //   metadata.json  GET /api/image/:id/metadata  (constant JSON) and the body of POST /api/upload's 201
 //   image.png      GET /api/image/:id           (streamed from disk, with content-type and content-length)
 //   uploads/       where POST /api/upload pipes each file; the suite empties it after each measurement
-// Run by the suite as a child process (node --import tsx bench/floor.ts); prints {"listening":"<url>"} once ready.
+// Run by the suite as a child process (node --import tsx bench/floor.ts) on the port PORT names.
 import { createReadStream, createWriteStream, readFileSync, rmSync, statSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -45,8 +45,7 @@ app.post('/api/upload', async (request, reply) => {
   return reply.code(201).header('location', '/api/image/1').send(metadata)
 })
 
-const address = await app.listen({ host: '127.0.0.1', port: 0 })
-console.log(JSON.stringify({ listening: address }))
+await app.listen({ host: '127.0.0.1', port: Number(process.env.PORT ?? 0) })
 
 // If the suite dies without stopping us (kill -9), we are re-parented: leave, and take our folder along
 // (otherwise the suite removes it once we have exited).

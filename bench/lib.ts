@@ -1,8 +1,7 @@
-import { execFileSync, spawn } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync, statSync, readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import autocannon from 'autocannon'
 import { startServerProcess } from '../test/server-process.js'
 
@@ -73,21 +72,13 @@ function stopper (child: import('node:child_process').ChildProcess, exited: Prom
   }
 }
 
-/** Starts the production build as a child process on a free port with its own data folder. */
-export async function startServer (env: Record<string, string>): Promise<RunningServer> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'cat-data-bench-'))
+/** A server child process that stopAll() ends and whose data folder goes with it. */
+async function startTracked (env: Record<string, string>, options: { built?: boolean, entry?: string, cwd: string, dataDir: string, killAfterMs: number }): Promise<RunningServer> {
+  const { dataDir } = options
   starting.add(dataDir)
   let server: Awaited<ReturnType<typeof startServerProcess>>
   try {
-    server = await startServerProcess({
-      NODE_ENV: 'production',
-      LOG_LEVEL: 'warn',
-      DATA_DIR: dataDir,
-      DATABASE_URL: `file:${join(dataDir, 'bench.db')}`,
-      UPLOAD_DIR: join(dataDir, 'uploads'),
-      NODE_OPTIONS: ORPHAN_GUARD,
-      ...env
-    }, { built: true, cwd: dataDir })
+    server = await startServerProcess({ NODE_OPTIONS: ORPHAN_GUARD, ...env }, { built: options.built, entry: options.entry, cwd: options.cwd })
   } catch (error) {
     // A server that never answered is still running: its guard ends it once we exit; the folder goes now.
     rmSync(dataDir, { recursive: true, force: true })
@@ -95,48 +86,34 @@ export async function startServer (env: Record<string, string>): Promise<Running
   } finally {
     starting.delete(dataDir)
   }
-  // The server's own grace period (SHUTDOWN_GRACE_MS, 10 s by default) plus a margin before SIGKILL.
-  const stop = stopper(server.child, server.exited, dataDir, Number(env.SHUTDOWN_GRACE_MS ?? 10_000) + 5_000)
+  const stop = stopper(server.child, server.exited, dataDir, options.killAfterMs)
   const handle: RunningServer = { url: server.url, dataDir, pid: server.child.pid ?? 0, stop: () => stop(handle) }
   running.add(handle)
   return handle
 }
 
-/**
- * Runs a TypeScript server script (through tsx) as a child process with its own data folder, passed as
- * `<dirEnv>`. The script listens on a port of its choosing and prints one JSON line `{"listening":"<url>"}`.
- */
-export async function startScript (script: string, env: Record<string, string>, options: { dirEnv?: string, dataDir?: string, readyTimeoutMs?: number } = {}): Promise<RunningServer> {
-  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'cat-data-bench-'))
-  const child = spawn(process.execPath, ['--import=tsx', script], {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? '', NODE_OPTIONS: ORPHAN_GUARD, [options.dirEnv ?? 'DATA_DIR']: dataDir, ...env },
-    stdio: ['ignore', 'pipe', 'inherit']
+/** Starts the production build as a child process on a free port with its own data folder. */
+export async function startServer (env: Record<string, string>): Promise<RunningServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'cat-data-bench-'))
+  return startTracked({
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    DATA_DIR: dataDir,
+    DATABASE_URL: `file:${join(dataDir, 'bench.db')}`,
+    UPLOAD_DIR: join(dataDir, 'uploads'),
+    ...env
+  }, {
+    built: true,
+    cwd: dataDir,
+    dataDir,
+    // The server's own grace period (SHUTDOWN_GRACE_MS, 10 s by default) plus a margin before SIGKILL.
+    killAfterMs: Number(env.SHUTDOWN_GRACE_MS ?? 10_000) + 5_000
   })
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-  const stop = stopper(child, exited, dataDir, 5_000)
-  const handle: RunningServer = { url: '', dataDir, pid: child.pid ?? 0, stop: () => stop(handle) }
-  running.add(handle)
-  let output = ''
-  const ready = new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString()
-      const line = /^\{"listening":"([^"]+)"\}$/m.exec(output)
-      if (line?.[1] !== undefined) resolve(line[1])
-    })
-    exited.then((code) => reject(new Error(`${script} exited with ${code} before it was ready: ${output}`)), () => {})
-  })
-  try {
-    handle.url = await Promise.race([
-      ready,
-      sleep(options.readyTimeoutMs ?? 30_000, undefined, { ref: false }).then(() => { throw new Error(`${script} was not ready within ${options.readyTimeoutMs ?? 30_000} ms: ${output}`) })
-    ])
-  } catch (error) {
-    await handle.stop()
-    throw error
-  }
-  child.stdout.resume()
-  return handle
+}
+
+/** Runs a TypeScript server script (through tsx) that listens on PORT, with `dataDir` passed as `<dirEnv>`. */
+export async function startScript (script: string, env: Record<string, string>, options: { dirEnv: string, dataDir: string }): Promise<RunningServer> {
+  return startTracked({ [options.dirEnv]: options.dataDir, ...env }, { entry: script, cwd: root, dataDir: options.dataDir, killAfterMs: 5_000 })
 }
 
 export interface Measured {
