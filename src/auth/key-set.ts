@@ -75,12 +75,9 @@ export class KeySet {
 
   /** The PEM text of the RSA public key with this kid. */
   async getKey (kid: string): Promise<string> {
+    const cached = this.cachedKey(kid)
+    if (cached !== undefined) return cached
     const now = this.#now()
-    const cached = this.#keys.get(kid)
-    if (cached !== undefined) {
-      if (now - this.#fetchedAt >= this.#cacheTtlMs) this.#refreshInBackground()
-      return cached
-    }
     if (now - this.#attemptedAt < this.#cooldownMs) {
       if (this.#inFlight !== undefined) await this.#inFlight
       else throw this.#missError(now)
@@ -90,6 +87,13 @@ export class KeySet {
     const key = this.#keys.get(kid)
     if (key === undefined) throw this.#missError(this.#now())
     return key
+  }
+
+  /** The key with this kid if it is held now, without waiting for a fetch (a stale set is refreshed in the background). */
+  cachedKey (kid: string): string | undefined {
+    const cached = this.#keys.get(kid)
+    if (cached !== undefined && this.#now() - this.#fetchedAt >= this.#cacheTtlMs) this.#refreshInBackground()
+    return cached
   }
 
   #missError (now: number): Error {
