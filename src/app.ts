@@ -31,7 +31,7 @@ export default async function serviceApp (fastify: FastifyInstance, opts: AppOpt
   // Worked out once, before any plugin loads, so that a bad issuer setting stops start-up with its name.
   const authSettings = resolveAuthSettings(fastify.config)
   fastify.decorate('authSettings', { getter: () => authSettings })
-  fastify.addHook('onRequest', async (request, reply) => { reply.header('x-request-id', request.id) })
+  fastify.addHook('onRequest', (request, reply, done) => { reply.header('x-request-id', request.id); done() })
 
   fastify.setErrorHandler(function handleError (error: FastifyError | ApiError, request, reply) {
     // A route may have set headers for a success (an image's type, ETag, caching) before it failed.

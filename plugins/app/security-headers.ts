@@ -19,5 +19,5 @@ export default fp(async function securityHeaders (fastify: FastifyInstance) {
   }
   helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } })(
     {} as IncomingMessage, recorder as unknown as ServerResponse, (error?: unknown) => { if (error !== undefined) throw error })
-  fastify.addHook('onRequest', async (_request, reply) => { reply.headers(headers) })
+  fastify.addHook('onRequest', (_request, reply, done) => { reply.headers(headers); done() })
 }, { name: 'security-headers' })
