@@ -109,7 +109,7 @@ export default fp(async function auth (fastify: FastifyInstance) {
       return
     }
     if (!COMPACT_JWS.test(token)) throw invalidToken('Token is malformed')
-    const claims = peekClaims(token)
+    const claims = peek<TimeClaims>(token.slice(token.indexOf('.') + 1, token.lastIndexOf('.')))
     // Saying no to an expired token must be cheap: no key lookup, no RSA check. fast-jwt checks exp again.
     if (typeof claims.exp === 'number' && claims.exp * 1000 < now - clockToleranceMs) throw invalidToken('Token has expired')
     request.bearerToken = token
@@ -124,12 +124,14 @@ export default fp(async function auth (fastify: FastifyInstance) {
   })
 
   /** After a full verification: the header and claims peeked at are the verified ones. */
-  function remember (token: string, claims: PeekedClaims, user: AuthUser): void {
-    const key = typeof claims.kid === 'string' ? keySet.cachedKey(claims.kid) : undefined
-    if (key === undefined || typeof claims.exp !== 'number') return
+  function remember (token: string, claims: TimeClaims, user: AuthUser): void {
+    const { kid } = peek<{ kid?: unknown }>(token.slice(0, token.indexOf('.')))
+    if (typeof kid !== 'string' || typeof claims.exp !== 'number') return
+    const key = keySet.cachedKey(kid)
+    if (key === undefined) return
     verified.set(token, {
       user: Object.freeze(user),
-      kid: claims.kid as string,
+      kid,
       key,
       validFromMs: typeof claims.nbf === 'number' ? claims.nbf * 1000 - clockToleranceMs : -Infinity,
       validUntilMs: claims.exp * 1000 + clockToleranceMs
@@ -144,15 +146,13 @@ export default fp(async function auth (fastify: FastifyInstance) {
   })
 }, { name: 'auth', dependencies: ['dev-issuer'] })
 
-interface PeekedClaims { kid?: unknown, exp?: unknown, nbf?: unknown }
+interface TimeClaims { exp?: unknown, nbf?: unknown }
 
-/** The kid, exp and nbf of a token not yet verified (nothing, where unreadable: fast-jwt will say why). */
-function peekClaims (token: string): PeekedClaims {
-  const firstDot = token.indexOf('.')
+/** A segment of a token not yet verified, as JSON (an empty object where unreadable: fast-jwt will say why). */
+function peek<T> (segment: string): T | Record<string, never> {
   try {
-    const { kid } = JSON.parse(Buffer.from(token.slice(0, firstDot), 'base64url').toString()) as PeekedClaims
-    const { exp, nbf } = JSON.parse(Buffer.from(token.slice(firstDot + 1, token.lastIndexOf('.')), 'base64url').toString()) as PeekedClaims
-    return { kid, exp, nbf }
+    const value = JSON.parse(Buffer.from(segment, 'base64url').toString()) as unknown
+    return typeof value === 'object' && value !== null ? value as T : {}
   } catch {
     return {}
   }
