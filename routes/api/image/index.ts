@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { open } from 'node:fs/promises'
+import { createReadStream } from 'node:fs'
+import { once } from 'node:events'
 import type { Readable } from 'node:stream'
 import { AUTH_ERRORS, ImageId, ImageMetadata, errorResponses } from '../../../src/schemas.js'
 import { ApiError, notFound } from '../../../src/errors.js'
@@ -9,6 +10,7 @@ import { imageIdFrom } from '../../../src/images/records.js'
 
 const Params = Type.Object({ id: ImageId })
 const ERRORS = errorResponses(...AUTH_ERRORS, 404)
+const READ_CHUNK_BYTES = 256 * 1024
 const IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/gif', 'image/webp', 'image/avif']
 
 /** Binary answers, documented per image type so that the JSON errors keep their own content type. */
@@ -55,19 +57,17 @@ const image: FastifyPluginAsyncTypebox = async (fastify) => {
       reply.header('content-range', `bytes */${row.size}`)
       throw new ApiError(416, 'range_not_satisfiable', `The range is outside the image's ${row.size} bytes`)
     }
+    const { start, end } = range.kind === 'partial' ? range : { start: 0, end: row.size - 1 }
+    // The known end spares the read that finds end-of-file; a larger chunk reads a typical image at once.
+    const bytes = createReadStream(imageStore.pathOf(row.storageKey), { start, end, highWaterMark: READ_CHUNK_BYTES })
     // Opened before the image's type is set: a missing file is then a plain 500 in JSON.
-    const file = await open(imageStore.pathOf(row.storageKey))
+    await once(bytes, 'open')
     reply
       .type(row.mimeType)
       .header('content-disposition', `inline; filename*=UTF-8''${extValue(row.originalName)}`)
-    if (range.kind === 'partial') {
-      return reply
-        .code(206)
-        .header('content-range', `bytes ${range.start}-${range.end}/${row.size}`)
-        .header('content-length', range.end - range.start + 1)
-        .send(file.createReadStream({ start: range.start, end: range.end }))
-    }
-    return reply.header('content-length', row.size).send(file.createReadStream())
+      .header('content-length', end - start + 1)
+    if (range.kind === 'partial') reply.code(206).header('content-range', `bytes ${start}-${end}/${row.size}`)
+    return reply.send(bytes)
   })
 
   fastify.get('/:id/metadata', {
