@@ -1,10 +1,11 @@
 import fp from 'fastify-plugin'
 import fastifyJwt from '@fastify/jwt'
-import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, onRequestHookHandler } from 'fastify'
 import type { AddressInfo } from 'node:net'
 import { KeySet } from '../../src/auth/key-set.js'
 import { bearerError, invalidToken, missingToken, toAuthError } from '../../src/auth/errors.js'
 import { VerifiedTokens } from '../../src/auth/verified-tokens.js'
+import type { ApiError } from '../../src/errors.js'
 
 export type Scope = 'read:images' | 'write:images' | 'delete:images'
 
@@ -24,9 +25,9 @@ declare module '@fastify/jwt' {
 declare module 'fastify' {
   interface FastifyInstance {
     /** onRequest hook: verifies the Bearer token and sets `request.user`, or answers 400/401/503. */
-    authenticate: onRequestAsyncHookHandler
+    authenticate: onRequestHookHandler
     /** onRequest hook for a route: the caller's token must grant `scope` (when AUTH_REQUIRE_SCOPES is on). */
-    requireScope: (scope: Scope) => onRequestAsyncHookHandler
+    requireScope: (scope: Scope) => onRequestHookHandler
   }
   interface FastifyRequest {
     /** The token authenticate() took from a well-formed Authorization header. */
@@ -96,31 +97,35 @@ export default fp(async function auth (fastify: FastifyInstance) {
   const verified = new VerifiedTokens<AuthUser>(env.TOKEN_CACHE_SIZE)
   const cachedKey = (kid: string) => keySet.cachedKey(kid)
 
-  fastify.decorate('authenticate', async function authenticate (request: FastifyRequest) {
-    const header = request.headers.authorization
-    if (header === undefined || !/^bearer(\s|$)/i.test(header)) throw missingToken()
-    const token = BEARER.exec(header)?.[1]
-    if (token === undefined) throw bearerError(400, 'invalid_request', 'Authorization header must be "Bearer <token>"')
-    if (token.length > MAX_TOKEN_LENGTH) throw invalidToken('Token is too large')
-    const now = Date.now()
-    const known = verified.get(token, now, cachedKey)
-    if (known !== undefined) {
-      request.user = known.user
-      return
-    }
-    if (!COMPACT_JWS.test(token)) throw invalidToken('Token is malformed')
-    const claims = peek<TimeClaims>(token.slice(token.indexOf('.') + 1, token.lastIndexOf('.')))
-    // Saying no to an expired token must be cheap: no key lookup, no RSA check. fast-jwt checks exp again.
-    if (typeof claims.exp === 'number' && claims.exp * 1000 < now - clockToleranceMs) throw invalidToken('Token has expired')
-    request.bearerToken = token
+  // Callback hooks, not async ones: a cache hit answers without a promise, and a refusal thrown from an
+  // async function is a promise rejected before Fastify can handle it, which Node's rejection tracking
+  // then works through (measurable per refused request).
+  fastify.decorate('authenticate', function authenticate (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) {
+    let claims: TimeClaims
     try {
-      await request.jwtVerify()
+      const token = bearerToken(request.headers.authorization)
+      const now = Date.now()
+      const known = verified.get(token, now, cachedKey)
+      if (known !== undefined) {
+        request.user = known.user
+        return done()
+      }
+      if (!COMPACT_JWS.test(token)) throw invalidToken('Token is malformed')
+      claims = peek<TimeClaims>(token.slice(token.indexOf('.') + 1, token.lastIndexOf('.')))
+      // Saying no to an expired token must be cheap: no key lookup, no RSA check. fast-jwt checks exp again.
+      if (typeof claims.exp === 'number' && claims.exp * 1000 < now - clockToleranceMs) throw invalidToken('Token has expired')
+      request.bearerToken = token
     } catch (error) {
+      return done(error as ApiError)
+    }
+    request.jwtVerify().then(() => {
+      remember(request.bearerToken, claims, request.user)
+      done()
+    }, (error: unknown) => {
       const mapped = toAuthError(error)
       if (mapped.unexpected) request.log.warn({ err: error }, 'unexpected token verification error')
-      throw mapped.error
-    }
-    remember(token, claims, request.user)
+      done(mapped.error)
+    })
   })
 
   /** After a full verification: the header and claims peeked at are the verified ones. */
@@ -139,12 +144,21 @@ export default fp(async function auth (fastify: FastifyInstance) {
   }
 
   fastify.decorate('requireScope', function requireScope (scope: Scope) {
-    return async function checkScope (request: FastifyRequest, _reply: FastifyReply) {
-      if (!env.AUTH_REQUIRE_SCOPES || request.user.scopes.has(scope)) return
-      throw bearerError(403, 'insufficient_scope', `Token lacks the ${scope} scope`, scope)
+    return function checkScope (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) {
+      if (!env.AUTH_REQUIRE_SCOPES || request.user.scopes.has(scope)) return done()
+      done(bearerError(403, 'insufficient_scope', `Token lacks the ${scope} scope`, scope))
     }
   })
 }, { name: 'auth', dependencies: ['dev-issuer'] })
+
+/** The token of a well-formed `Authorization: Bearer` header; the contract's error otherwise. */
+function bearerToken (header: string | undefined): string {
+  if (header === undefined || !/^bearer(\s|$)/i.test(header)) throw missingToken()
+  const token = BEARER.exec(header)?.[1]
+  if (token === undefined) throw bearerError(400, 'invalid_request', 'Authorization header must be "Bearer <token>"')
+  if (token.length > MAX_TOKEN_LENGTH) throw invalidToken('Token is too large')
+  return token
+}
 
 interface TimeClaims { exp?: unknown, nbf?: unknown }
 
