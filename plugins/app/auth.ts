@@ -39,6 +39,10 @@ declare module 'fastify' {
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i
 /** A compact JWS: three base64url segments (the signature may be empty, so that `alg: none` gets its own answer). */
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/
+/** BEARER and COMPACT_JWS in one pass, for the usual header; anything else goes through both for its exact answer. */
+const BEARER_JWS = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*) *$/i
+/** The most common refusal, made once: it is the same answer every time. */
+const TOKEN_EXPIRED = invalidToken('Token has expired')
 const MAX_TOKEN_LENGTH = 8192
 const MAX_KID_LENGTH = 256
 const MAX_SUB_LENGTH = 255
@@ -103,20 +107,22 @@ export default fp(async function auth (fastify: FastifyInstance) {
   fastify.decorate('authenticate', function authenticate (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) {
     let claims: TimeClaims
     try {
-      const token = bearerToken(request.headers.authorization)
+      const token = compactBearerToken(request.headers.authorization)
       const now = Date.now()
       const known = verified.get(token, now, cachedKey)
       if (known !== undefined) {
         request.user = known.user
         return done()
       }
-      if (!COMPACT_JWS.test(token)) throw invalidToken('Token is malformed')
       claims = peek<TimeClaims>(token.slice(token.indexOf('.') + 1, token.lastIndexOf('.')))
       // Saying no to an expired token must be cheap: no key lookup, no RSA check. fast-jwt checks exp again.
-      if (typeof claims.exp === 'number' && claims.exp * 1000 < now - clockToleranceMs) throw invalidToken('Token has expired')
+      if (typeof claims.exp === 'number' && claims.exp * 1000 < now - clockToleranceMs) throw TOKEN_EXPIRED
       request.bearerToken = token
     } catch (error) {
-      return done(error as ApiError)
+      // Answered on the next microtask: answering inside the HTTP parser's callback, before it has seen the
+      // end of the request, makes Node drain the request as a stream (about 9 µs of a refusal here).
+      queueMicrotask(() => { done(error as ApiError) })
+      return
     }
     request.jwtVerify().then(() => {
       remember(request.bearerToken, claims, request.user)
@@ -151,12 +157,15 @@ export default fp(async function auth (fastify: FastifyInstance) {
   })
 }, { name: 'auth', dependencies: ['dev-issuer'] })
 
-/** The token of a well-formed `Authorization: Bearer` header; the contract's error otherwise. */
-function bearerToken (header: string | undefined): string {
+/** The compact JWS of a well-formed `Authorization: Bearer` header; the contract's error otherwise. */
+function compactBearerToken (header: string | undefined): string {
+  const usual = header === undefined || header.length > MAX_TOKEN_LENGTH ? undefined : BEARER_JWS.exec(header)?.[1]
+  if (usual !== undefined) return usual
   if (header === undefined || !/^bearer(\s|$)/i.test(header)) throw missingToken()
   const token = BEARER.exec(header)?.[1]
   if (token === undefined) throw bearerError(400, 'invalid_request', 'Authorization header must be "Bearer <token>"')
   if (token.length > MAX_TOKEN_LENGTH) throw invalidToken('Token is too large')
+  if (!COMPACT_JWS.test(token)) throw invalidToken('Token is malformed')
   return token
 }
 
