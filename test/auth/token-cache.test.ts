@@ -59,8 +59,8 @@ t.test('the verified-token cache', async (t) => {
   })
 
   t.test('with tolerance 1 s: a refusal is not cached for the tolerance either', async (t) => {
-    // fast-jwt keeps a failure for clockTolerance + errorCacheTTL; with its default, a token refused
-    // 0.4 s before it becomes acceptable stayed refused for almost another second.
+    // Failures are never remembered. fast-jwt's cache, which the verified-token cache replaced, kept one for
+    // clockTolerance + errorCacheTTL: a token refused 0.4 s before it became acceptable stayed refused for almost another second.
     const { app } = await buildApp(t, { issuer, env: { TOKEN_CACHE_SIZE: '100', AUTH_CLOCK_TOLERANCE_S: '1' } })
     const acceptableAt = Date.now() + 400
     const early = token(issuer, key, { nbf: (acceptableAt + 1000) / 1000 })
