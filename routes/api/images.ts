@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { AUTH_ERRORS, ImageMetadata, errorResponses } from '../../src/schemas.js'
 import { decodeCursor, encodeCursor } from '../../src/images/records.js'
+import { sendImageJson } from '../../src/images/catalog.js'
 
 const images: FastifyPluginAsyncTypebox = async (fastify) => {
   const { imageCatalog } = fastify
@@ -27,12 +28,12 @@ const images: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async (request, reply) => {
     const { limit, cursor } = request.query
-    const rows = imageCatalog.list(request.user.sub, cursor === undefined ? undefined : decodeCursor(cursor), limit + 1)
-    const page = rows.slice(0, limit)
-    const last = page.at(-1)
-    const nextCursor = rows.length > limit && last !== undefined ? encodeCursor(last.id) : null
+    const { ids, items } = imageCatalog.list(request.user.sub, cursor === undefined ? undefined : decodeCursor(cursor), limit + 1)
+    const more = ids.length > limit
+    const nextCursor = more ? encodeCursor(ids[limit - 1] as number) : null
     if (nextCursor !== null) reply.header('link', `</api/images?limit=${limit}&cursor=${nextCursor}>; rel="next"`)
-    return { images: page, nextCursor }
+    const images = more ? items.slice(0, limit) : items
+    return sendImageJson(reply, `{"images":[${images.join(',')}],"nextCursor":${JSON.stringify(nextCursor)}}`)
   })
 }
 

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto'
 import { AUTH_ERRORS, ImageMetadata, errorResponses } from '../../src/schemas.js'
 import type { ReceivedFile } from '../../src/images/store.js'
 import { inspectImage } from '../../src/images/inspect.js'
+import { sendImageJson } from '../../src/images/catalog.js'
 import { sanitizeFileName } from '../../src/images/names.js'
 import { emptyFile, fileTooLarge, missingFile, notMultipart, translateUploadError, unsupportedImage, wrongField } from '../../src/images/upload-errors.js'
 
@@ -92,9 +93,9 @@ const upload: FastifyPluginAsyncTypebox = async (fastify) => {
       throw error
     })
     // Read back the way every other route reads, so the API's shape of a row is made in one place.
-    const metadata = imageCatalog.metadata(row.id, request.user.sub)
-    if (metadata === undefined) throw new Error(`image ${row.id} was written but cannot be read back`)
-    return reply.code(201).header('location', `/api/image/${row.id}`).send(metadata)
+    const json = imageCatalog.metadata(row.id, request.user.sub)
+    if (json === undefined) throw new Error(`image ${row.id} was written but cannot be read back`)
+    return sendImageJson(reply.code(201).header('location', `/api/image/${row.id}`), json)
   })
 }
 

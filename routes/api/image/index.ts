@@ -7,6 +7,7 @@ import { AUTH_ERRORS, ImageId, ImageMetadata, errorResponses } from '../../../sr
 import { ApiError, notFound } from '../../../src/errors.js'
 import { matchesIfNoneMatch, parseRange } from '../../../src/images/http-cache.js'
 import { imageIdFrom } from '../../../src/images/records.js'
+import { sendImageJson } from '../../../src/images/catalog.js'
 
 const Params = Type.Object({ id: ImageId })
 const ERRORS = errorResponses(...AUTH_ERRORS, 404)
@@ -80,10 +81,10 @@ const image: FastifyPluginAsyncTypebox = async (fastify) => {
       params: Params,
       response: { 200: ImageMetadata, ...ERRORS }
     }
-  }, async (request) => {
-    const row = imageCatalog.metadata(imageIdFrom(request.params.id), request.user.sub)
-    if (row === undefined) throw notFound()
-    return row
+  }, async (request, reply) => {
+    const json = imageCatalog.metadata(imageIdFrom(request.params.id), request.user.sub)
+    if (json === undefined) throw notFound()
+    return sendImageJson(reply, json)
   })
 
   fastify.delete('/:id', {
@@ -102,6 +103,7 @@ const image: FastifyPluginAsyncTypebox = async (fastify) => {
     if (row === undefined) throw notFound()
     const { count } = await prisma.image.deleteMany({ where })
     if (count === 0) throw notFound()
+    imageCatalog.forget(where.id)
     await imageStore.remove(row.storageKey)
     return reply.code(204).send(null)
   })
