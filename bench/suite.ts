@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util'
 import type autocannon from 'autocannon'
 import { createIssuer } from '../test/issuer.js'
 import { multipart, png } from '../test/fixtures.js'
-import { buildIfNeeded, measure, startScript, startServer, stopAll, type Measured, type RunningServer } from './lib.js'
+import { buildIfNeeded, cpuMicros, measure, startScript, startServer, stopAll, type Measured, type RunningServer } from './lib.js'
 
 // The order they run in: reject right after health, the reference for its ratio, so that the machine has drifted least.
 const SCENARIOS = ['health', 'reject', 'list', 'metadata', 'download', 'upload', 'kid-flood'] as const
@@ -366,6 +366,8 @@ interface Run extends Measured {
   round: number | 'warm-up'
   unexpected: number
   keySetFetches: number
+  /** The server process's CPU time per answered request, in µs (null where /proc is missing). */
+  cpuUsPerRequest: number | null
   startedAt: string
 }
 const runs: Run[] = []
@@ -377,6 +379,7 @@ async function run (scenario: Scenario, side: Side, round: Run['round'], duratio
   const { path, ...request } = scenario.request
   const fetchesBefore = issuer.fetches
   const at = new Date().toISOString()
+  const cpuBefore = cpuMicros(server.pid)
   const measured = await measure(`${scenario.name} ${side}`, {
     url: `${server.url}${path}`,
     connections: scenario.connections,
@@ -385,6 +388,7 @@ async function run (scenario: Scenario, side: Side, round: Run['round'], duratio
     timeout: 10,
     ...request
   })
+  const cpuAfter = cpuMicros(server.pid)
   const expectedCount = measured.statusCodes[String(scenario.expectedStatus)] ?? 0
   const answered = Object.values(measured.statusCodes).reduce((sum, count) => sum + count, 0)
   const result: Run = {
@@ -394,6 +398,7 @@ async function run (scenario: Scenario, side: Side, round: Run['round'], duratio
     round,
     unexpected: scenario.expectedStatus === 401 ? answered - expectedCount : measured.non2xx,
     keySetFetches: issuer.fetches - fetchesBefore,
+    cpuUsPerRequest: cpuBefore === null || cpuAfter === null || measured.total === 0 ? null : (cpuAfter - cpuBefore) / measured.total,
     startedAt: at
   }
   if (scenario.bytes === 'request') result.mbPerSecond = result.requestsPerSecond * upload.body.length / 1e6
@@ -457,6 +462,7 @@ interface Summary {
   mismatches: number
   requests: number
   statusCodes: Record<string, number>
+  cpuUsPerRequest: number | null
 }
 
 const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length
@@ -474,7 +480,8 @@ function summarise (name: ScenarioName, side: Side): Summary | null {
     errors: measured.reduce((sum, r) => sum + r.errors, 0),
     mismatches: measured.reduce((sum, r) => sum + r.mismatches, 0),
     requests: measured.reduce((sum, r) => sum + r.total, 0),
-    statusCodes
+    statusCodes,
+    cpuUsPerRequest: measured.every((r) => r.cpuUsPerRequest !== null) ? mean(measured.map((r) => r.cpuUsPerRequest as number)) : null
   }
 }
 
@@ -522,6 +529,11 @@ const results = selected.map((name) => {
 })
 
 const fixed = (value: number, digits: number) => Number(value.toFixed(digits))
+function cpuColumn (app: Summary, floor: Summary | null): string {
+  if (app.cpuUsPerRequest === null) return ''
+  const own = String(Math.round(app.cpuUsPerRequest))
+  return floor?.cpuUsPerRequest == null ? own : `${own} / ${Math.round(floor.cpuUsPerRequest)}`
+}
 console.log(`\nCat Data API bench: ${seconds} s × ${ROUNDS} rounds per side, floor and app alternating; ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}`)
 console.table(results.map((r) => ({
   scenario: r.name,
@@ -532,6 +544,7 @@ console.table(results.map((r) => ({
   errors: r.app.errors,
   'MB/s': r.scenario.bytes === undefined ? '' : fixed(r.app.mbPerSecond, 1),
   'floor req/s': r.reference === null ? '' : Math.round(r.reference),
+  'CPU µs/req': cpuColumn(r.app, r.floor),
   ratio: r.name === 'kid-flood' && kidFlood !== undefined
     ? `${kidFlood.fetches} fetch / ${kidFlood.windows ?? '∞'} window`
     : r.ratio === null ? '' : fixed(r.ratio, 2),
@@ -539,6 +552,7 @@ console.table(results.map((r) => ({
   result: r.verdict
 })))
 console.log('non-2xx: responses other than the expected status (401 for reject and kid-flood); reject\'s "floor req/s" is the app\'s health rate.')
+console.log('CPU µs/req: the server process\'s CPU time (user + system) per answered request, app / floor; steadier than req/s on a shared machine.')
 if (kidFlood !== undefined) {
   console.log(`kid-flood: ${kidFlood.fetches} key-set fetch(es) over ${kidFlood.spanS.toFixed(1)} s with JWKS_COOLDOWN_S=${cooldownS} (at most ${kidFlood.windows ?? '∞'} allowed); ` +
     `${kidFlood.unknownKidAnswers} answers said "Token signing key is unknown"`)
