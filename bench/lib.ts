@@ -55,6 +55,11 @@ export const ORPHAN_GUARD = `--import=data:text/javascript,${encodeURIComponent(
   'const p=process.ppid;setInterval(()=>{if(process.ppid!==p)process.kill(process.pid,"SIGTERM")},1000).unref()'
 )}`
 
+/** BENCH_CPU_PROF=DIR: every server writes a V8 CPU profile into DIR when it exits (open it in Chrome's DevTools). */
+const PROFILE_ARGS = process.env.BENCH_CPU_PROF === undefined || process.env.BENCH_CPU_PROF === ''
+  ? []
+  : ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+
 function stopper (child: import('node:child_process').ChildProcess, exited: Promise<unknown>, dataDir: string, killAfterMs: number) {
   let stopping: Promise<void> | undefined
   return (self: RunningServer) => {
@@ -78,7 +83,7 @@ async function startTracked (env: Record<string, string>, options: { built?: boo
   starting.add(dataDir)
   let server: Awaited<ReturnType<typeof startServerProcess>>
   try {
-    server = await startServerProcess({ NODE_OPTIONS: ORPHAN_GUARD, ...env }, { built: options.built, entry: options.entry, cwd: options.cwd })
+    server = await startServerProcess({ NODE_OPTIONS: ORPHAN_GUARD, ...env }, { built: options.built, entry: options.entry, cwd: options.cwd, nodeArgs: PROFILE_ARGS })
   } catch (error) {
     // A server that never answered is still running: its guard ends it once we exit; the folder goes now.
     rmSync(dataDir, { recursive: true, force: true })

@@ -11,7 +11,8 @@
 //   npm run bench -- --seconds 3 --only list,upload
 //
 // Results: bench/results/<ISO timestamp>.json and bench/results/latest.json (gitignored).
-// Environment: BENCH_SECONDS, BENCH_TIMEOUT_S (bound on the whole run), JWKS_COOLDOWN_S (passed to the app).
+// Environment: BENCH_SECONDS, BENCH_TIMEOUT_S (bound on the whole run), JWKS_COOLDOWN_S (passed to the app),
+// BENCH_CPU_PROF=DIR (each server writes a V8 CPU profile there when it stops).
 import { execFileSync } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'

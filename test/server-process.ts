@@ -27,10 +27,10 @@ async function freePort (): Promise<number> {
  * another server script as `entry`), on a free loopback port given as PORT, resolved once `GET /` answers.
  * Shared by the tests that kill or signal it and by the benchmarks.
  */
-export async function startServerProcess (env: Record<string, string>, options: { built?: boolean, entry?: string, cwd?: string } = {}): Promise<ServerProcess> {
+export async function startServerProcess (env: Record<string, string>, options: { built?: boolean, entry?: string, cwd?: string, nodeArgs?: string[] } = {}): Promise<ServerProcess> {
   const port = await freePort()
   const entry = options.entry ?? (options.built === true ? join(root, 'dist/src/server.js') : join(root, 'src/server.ts'))
-  const args = entry.endsWith('.ts') ? ['--import=tsx', entry] : [entry]
+  const args = [...options.nodeArgs ?? [], ...entry.endsWith('.ts') ? ['--import=tsx', entry] : [entry]]
   const child = spawn(process.execPath, args, {
     cwd: options.cwd ?? root,
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env, PORT: String(port) },
