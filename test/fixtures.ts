@@ -38,12 +38,20 @@ export function png (width = 4, height = 3, extraBytes = 0): Buffer {
   ])
 }
 
-/** A baseline JPEG header (SOI, JFIF APP0, SOF0 with the dimensions) followed by filler and EOI. */
-export function jpeg (width = 5, height = 7): Buffer {
+/**
+ * A baseline JPEG header (SOI, JFIF APP0, SOF0 with the dimensions) followed by filler and EOI;
+ * `metadataBytes` puts APP1 segments of that many bytes in all before the SOF0, as large EXIF or XMP does.
+ */
+export function jpeg (width = 5, height = 7, metadataBytes = 0): Buffer {
   const app0 = Buffer.from([0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00])
+  const app1: Buffer[] = []
+  for (let left = metadataBytes; left > 0; left -= 65_533) {
+    const data = Math.min(left, 65_533)
+    app1.push(Buffer.from([0xff, 0xe1, (data + 2) >> 8, (data + 2) & 0xff]), Buffer.alloc(data, 0x20))
+  }
   const sof0 = Buffer.from([0xff, 0xc0, 0x00, 0x11, 0x08, height >> 8, height & 0xff, width >> 8, width & 0xff, 0x03,
     0x01, 0x22, 0x00, 0x02, 0x11, 0x01, 0x03, 0x11, 0x01])
-  return Buffer.concat([Buffer.from([0xff, 0xd8]), app0, sof0, Buffer.alloc(64, 0), Buffer.from([0xff, 0xd9])])
+  return Buffer.concat([Buffer.from([0xff, 0xd8]), app0, ...app1, sof0, Buffer.alloc(64, 0), Buffer.from([0xff, 0xd9])])
 }
 
 export function gif (width = 6, height = 2): Buffer {

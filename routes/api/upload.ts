@@ -2,7 +2,6 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { randomUUID } from 'node:crypto'
 import { AUTH_ERRORS, ImageMetadata, errorResponses } from '../../src/schemas.js'
 import type { ReceivedFile } from '../../src/images/store.js'
-import { inspectImage } from '../../src/images/inspect.js'
 import { sendImageJson } from '../../src/images/catalog.js'
 import { sanitizeFileName } from '../../src/images/names.js'
 import { emptyFile, fileTooLarge, missingFile, notMultipart, translateUploadError, unsupportedImage, wrongField } from '../../src/images/upload-errors.js'
@@ -62,7 +61,7 @@ const upload: FastifyPluginAsyncTypebox = async (fastify) => {
       throw translateUploadError(error, limit)
     }
 
-    const facts = await inspectImage(received.head)
+    const facts = await received.head.inspect()
     if (facts === null) {
       await imageStore.discard(received)
       throw unsupportedImage()

@@ -4,7 +4,7 @@ import { mkdir, open, readdir, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Transform, type Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { ACCEPTED_TYPES, HEAD_BYTES } from './inspect.js'
+import { ACCEPTED_TYPES, ImageHead } from './inspect.js'
 
 /** An upload that is complete on disk but not yet in place. */
 export interface ReceivedFile {
@@ -12,10 +12,11 @@ export interface ReceivedFile {
   size: number
   sha256: string
   /** The first bytes, for recognising the format and reading the dimensions. */
-  head: Buffer
+  head: ImageHead
 }
 
 const TEMP_DIR = '.incoming'
+const METER_BUFFER_BYTES = 256 * 1024
 
 /** How the server names stored files, `<uuid>.<ext>`; nothing else in the folder is the store's to sweep. */
 const STORAGE_KEY = new RegExp(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\\.(?:${Object.values(ACCEPTED_TYPES).join('|')})$`)
@@ -59,18 +60,15 @@ export class ImageStore {
   async #receive (source: Readable): Promise<ReceivedFile> {
     const tempPath = join(this.tempDir, `${randomUUID()}.part`)
     const hash = createHash('sha256')
-    const headChunks: Buffer[] = []
-    let headLength = 0
+    const head = new ImageHead()
     let size = 0
     const meter = new Transform({
+      // Room for several socket reads: at the default 16 KB every chunk meant a pause and a resume.
+      highWaterMark: METER_BUFFER_BYTES,
       transform (chunk: Buffer, _encoding, callback) {
         hash.update(chunk)
         size += chunk.length
-        if (headLength < HEAD_BYTES) {
-          const slice = chunk.subarray(0, HEAD_BYTES - headLength)
-          headChunks.push(slice)
-          headLength += slice.length
-        }
+        head.push(chunk)
         callback(null, chunk)
       }
     })
@@ -81,7 +79,7 @@ export class ImageStore {
       await rm(tempPath, { force: true })
       throw error
     }
-    return { tempPath, size, sha256: hash.digest('hex'), head: Buffer.concat(headChunks, headLength) }
+    return { tempPath, size, sha256: hash.digest('hex'), head }
   }
 
   /** Puts a received file in place under `storageKey`. */

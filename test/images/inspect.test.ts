@@ -1,5 +1,5 @@
 import t from 'tap'
-import { inspectImage } from '../../src/images/inspect.js'
+import { ImageHead, inspectImage } from '../../src/images/inspect.js'
 import { sanitizeFileName } from '../../src/images/names.js'
 import { avif, gif, jpeg, png, webp } from '../fixtures.js'
 
@@ -9,6 +9,20 @@ t.test('recognises each accepted format and reads its dimensions', async (t) => 
   t.same(await inspectImage(gif(6, 2)), { mimeType: 'image/gif', extension: 'gif', width: 6, height: 2 })
   t.same(await inspectImage(webp(9, 8)), { mimeType: 'image/webp', extension: 'webp', width: 9, height: 8 })
   t.same(await inspectImage(avif(10, 11)), { mimeType: 'image/avif', extension: 'avif', width: 10, height: 11 })
+})
+
+t.test('while an upload streams, the head is kept until the dimensions can be read, up to 512 KB', async (t) => {
+  const streamed = async (image: Buffer) => {
+    const head = new ImageHead()
+    for (let at = 0; at < image.length; at += 16 * 1024) head.push(image.subarray(at, at + 16 * 1024))
+    return await head.inspect()
+  }
+  t.same(await streamed(png(640, 480, 2 * 1024 * 1024)), { mimeType: 'image/png', extension: 'png', width: 640, height: 480 })
+  t.same(await streamed(jpeg(800, 600, 300 * 1024)), { mimeType: 'image/jpeg', extension: 'jpg', width: 800, height: 600 },
+    'a frame header past the first 64 KB')
+  t.equal(await streamed(jpeg(800, 600, 600 * 1024)), null, 'a frame header past 512 KB cannot be read')
+  t.same(await streamed(jpeg(3, 2, 40 * 1024)), { mimeType: 'image/jpeg', extension: 'jpg', width: 3, height: 2 },
+    'a file that ends before 64 KB')
 })
 
 t.test('a cut-off header is not completed by the bytes that happen to follow it in memory', async (t) => {
