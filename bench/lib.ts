@@ -27,6 +27,14 @@ export function buildIfNeeded (): void {
   execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' })
 }
 
+/**
+ * Writes every dirty page to disk (sync(1)). Run after deleting what an upload measurement stored: the
+ * kernel writes those pages back seconds later, and would otherwise do it during the next measurement.
+ */
+export function flushDisk (): void {
+  execFileSync('sync')
+}
+
 export interface RunningServer {
   url: string
   dataDir: string

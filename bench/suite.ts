@@ -23,7 +23,7 @@ import { parseArgs } from 'node:util'
 import type autocannon from 'autocannon'
 import { createIssuer } from '../test/issuer.js'
 import { multipart, png } from '../test/fixtures.js'
-import { buildIfNeeded, cpuMicros, measure, startScript, startServer, stopAll, type Measured, type RunningServer } from './lib.js'
+import { buildIfNeeded, cpuMicros, flushDisk, measure, startScript, startServer, stopAll, type Measured, type RunningServer } from './lib.js'
 
 // The order they run in: reject right after health, the reference for its ratio, so that the machine has drifted least.
 const SCENARIOS = ['health', 'reject', 'list', 'metadata', 'download', 'upload', 'kid-flood'] as const
@@ -277,7 +277,11 @@ const scenarios: Record<ScenarioName, Scenario> = {
     target: { kind: 'floor', min: 0.7 },
     bytes: 'request',
     request: { path: '/api/upload', method: 'POST', headers: { authorization, 'content-type': upload.contentType }, body: upload.body },
-    after: async (side) => side === 'app' ? await removeAppUploads() : removeFloorUploads()
+    after: async (side) => {
+      const left = side === 'app' ? await removeAppUploads() : removeFloorUploads()
+      flushDisk()
+      return left
+    }
   },
   // Its target is a share of health's rate, so it runs under health's load (pipelining 10): the ratio is then
   // the cost of saying no against the cost of the cheapest answer, not pipelined against unpipelined traffic.
