@@ -2,7 +2,7 @@ import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['dist/', 'coverage/', '.tap/', 'src/generated/', 'data/', 'node_modules/'] },
+  { ignores: ['dist/', 'bench/builds/', 'coverage/', '.tap/', 'src/generated/', 'data/', 'node_modules/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -9,7 +9,7 @@ import { pipeline } from 'node:stream/promises'
 import type { AddressInfo } from 'node:net'
 import { createIssuer } from '../test/issuer.js'
 import { multipart, png } from '../test/fixtures.js'
-import { buildIfNeeded, flushDisk, measure, printTable, startServer, type Measured } from './lib.js'
+import { buildIfNeeded, deleteImages, flushDisk, measure, printTable, startServer, type Measured } from './lib.js'
 
 buildIfNeeded()
 const issuer = await createIssuer()
@@ -30,7 +30,7 @@ const uploadOptions = { method: 'POST' as const, body: tenMb.body, connections: 
 const sides = [
   { label: 'plain file stream', url: `${floor.url}/`, headers: {}, clear: floor.clear },
   { label: 'flushed file stream', url: `${flushedFloor.url}/`, headers: {}, clear: flushedFloor.clear },
-  { label: 'POST /api/upload', url: `${server.url}/api/upload`, headers: { authorization }, clear: deleteUploads }
+  { label: 'POST /api/upload', url: `${server.url}/api/upload`, headers: { authorization }, clear: async () => { await deleteImages(server.url, authorization) } }
 ]
 for (const round of [1, 2]) {
   for (const side of round === 1 ? sides : [...sides].reverse()) {
@@ -72,16 +72,6 @@ console.log({
 console.log(await peakRssDuringUpload(200 * 1024 * 1024))
 await server.stop()
 await issuer.close()
-
-/** Deletes every image the API holds for the bench user; uploads still finishing when autocannon stopped are caught by listing again. */
-async function deleteUploads () {
-  for (let quiet = 0; quiet < 2;) {
-    const { images } = await (await fetch(`${server.url}/api/images?limit=100`, { headers: { authorization } })).json() as { images: Array<{ id: string }> }
-    for (const { id } of images) await (await fetch(`${server.url}/api/image/${id}`, { method: 'DELETE', headers: { authorization } })).body?.cancel()
-    quiet = images.length === 0 ? quiet + 1 : 0
-    await new Promise((resolve) => setTimeout(resolve, 200))
-  }
-}
 
 /** A node:http server that pipes each request body into a new file (fsynced at close with `flush`): the floor for an upload. */
 async function startFileStreamServer (flush: boolean) {

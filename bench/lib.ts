@@ -105,8 +105,11 @@ async function startTracked (env: Record<string, string>, options: { built?: boo
   return handle
 }
 
-/** Starts the production build as a child process on a free port with its own data folder. */
-export async function startServer (env: Record<string, string>): Promise<RunningServer> {
+/**
+ * Starts the production build as a child process on a free port with its own data folder; `entry`: another
+ * build's server.js (bench/ab.ts), which must sit inside the repository so that its imports resolve.
+ */
+export async function startServer (env: Record<string, string>, options: { entry?: string } = {}): Promise<RunningServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'cat-data-bench-'))
   return startTracked({
     NODE_ENV: 'production',
@@ -117,11 +120,28 @@ export async function startServer (env: Record<string, string>): Promise<Running
     ...env
   }, {
     built: true,
+    entry: options.entry,
     cwd: dataDir,
     dataDir,
     // The server's own grace period (SHUTDOWN_GRACE_MS, 10 s by default) plus a margin before SIGKILL.
     killAfterMs: Number(env.SHUTDOWN_GRACE_MS ?? 10_000) + 5_000
   })
+}
+
+/**
+ * Deletes the caller's images but those in `keep`, through the API. Uploads that were still being committed
+ * when the load stopped appear a moment later, so it lists again until two listings in a row find nothing.
+ */
+export async function deleteImages (url: string, authorization: string, keep: ReadonlySet<number> = new Set()): Promise<void> {
+  for (let quiet = 0; quiet < 2;) {
+    const listing = await fetch(`${url}/api/images?limit=100`, { headers: { authorization } })
+    if (listing.status !== 200) throw new Error(`listing for clean-up answered ${listing.status}`)
+    const { images } = await listing.json() as { images: Array<{ id: number }> }
+    const extra = images.filter(({ id }) => !keep.has(id))
+    for (const { id } of extra) await (await fetch(`${url}/api/image/${id}`, { method: 'DELETE', headers: { authorization } })).body?.cancel()
+    quiet = extra.length === 0 ? quiet + 1 : 0
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
 }
 
 /** Runs a TypeScript server script (through tsx) that listens on PORT, with `dataDir` passed as `<dirEnv>`. */
