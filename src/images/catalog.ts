@@ -27,12 +27,14 @@ export function sendImageJson (reply: FastifyReply, json: string): FastifyReply 
 
 /** A page of a listing: the ids (for the cursor) and each image's JSON, newest first. */
 export interface ListedImages {
-  ids: number[]
+  ids: readonly number[]
   items: ImageJson[]
 }
 
 /** How many images' JSON is kept; about 400 bytes each. */
 const RENDERED_CAPACITY = 20_000
+/** How many listing pages' ids are kept between changes to the database; at most 100 ids each. */
+const PAGE_CAPACITY = 1000
 
 /**
  * The hot reads (listing, metadata, download lookups) as prepared statements on a read-only
@@ -42,10 +44,12 @@ const RENDERED_CAPACITY = 20_000
  * the latest committed rows. Every statement is keyed by the owner, through the (owner_sub, id) index.
  *
  * An image's row never changes once written, and AUTOINCREMENT never gives a deleted image's id to
- * another, so an id's JSON, once made, is right for as long as that id exists. Which ids exist, and
- * whose they are, is asked of the database on every request: a listing reads only ids from the index
- * and takes each image's JSON from memory. Turning 20 rows of 9 columns into JS values and serialising
- * them cost most of a listing; the ids alone cost a quarter of that.
+ * another, so an id's JSON, once made, is right for as long as that id exists. Turning 20 rows of 9
+ * columns into JS values and serialising them cost most of a listing; a listing takes each image's JSON
+ * from memory. Which ids a page holds is kept too, per owner, cursor and limit, but only while the
+ * database is unchanged: every listing first asks SQLite's `PRAGMA data_version`, which changes whenever
+ * any other connection (Prisma here, or another process) has committed since it was last asked, and a
+ * change empties the kept pages. Reading a page's ids through the index cost five times that question.
  */
 export class ImageCatalog {
   readonly #db: Database.Database
@@ -54,8 +58,12 @@ export class ImageCatalog {
   readonly #owned: Database.Statement<[number, string], number>
   readonly #metadata: Database.Statement<[number, string], MetadataRow>
   readonly #file: Database.Statement<[number, string], FileRow>
+  readonly #dataVersion: Database.Statement<[], number>
   readonly #rendered = new Map<number, ImageJson>()
   readonly #capacity: number
+  /** Listing pages' ids by owner, cursor and limit, read while data_version was #pagesVersion. */
+  readonly #pages = new Map<string, readonly number[]>()
+  #pagesVersion: number | undefined
 
   constructor (filePath: string, options: { capacity?: number } = {}) {
     this.#capacity = options.capacity ?? RENDERED_CAPACITY
@@ -64,6 +72,7 @@ export class ImageCatalog {
     this.#listIds = this.#db.prepare<[string, number, number], number>(`SELECT id ${page}`).pluck(true)
     // Rows as arrays: better-sqlite3 builds row objects property by property, which cost more than the query.
     this.#list = this.#db.prepare<[string, number, number], MetadataRow>(`SELECT ${METADATA_COLUMNS} ${page}`).raw(true)
+    this.#dataVersion = this.#db.prepare<[], number>('PRAGMA data_version').pluck(true)
     this.#owned = this.#db.prepare<[number, string], number>('SELECT id FROM images WHERE id = ? AND owner_sub = ?').pluck(true)
     this.#metadata = this.#db.prepare<[number, string], MetadataRow>(`SELECT ${METADATA_COLUMNS} FROM images WHERE id = ? AND owner_sub = ?`).raw(true)
     this.#file = this.#db.prepare(`SELECT mime_type AS mimeType, size, sha256, storage_key AS storageKey, original_name AS originalName
@@ -73,7 +82,7 @@ export class ImageCatalog {
   /** The owner's images with ids below `beforeId` (all when undefined), newest first. */
   list (ownerSub: string, beforeId: number | undefined, limit: number): ListedImages {
     const before = beforeId ?? NO_CURSOR
-    const ids = this.#listIds.all(ownerSub, before, limit)
+    const ids = this.#pageIds(ownerSub, before, limit)
     const items: ImageJson[] = []
     for (const id of ids) {
       const json = this.#rendered.get(id)
@@ -103,6 +112,22 @@ export class ImageCatalog {
 
   close (): void {
     this.#db.close()
+  }
+
+  #pageIds (ownerSub: string, before: number, limit: number): readonly number[] {
+    const version = this.#dataVersion.get()
+    if (version !== this.#pagesVersion) {
+      this.#pages.clear()
+      this.#pagesVersion = version
+    }
+    const key = `${limit} ${before} ${ownerSub}`
+    let ids = this.#pages.get(key)
+    if (ids === undefined) {
+      ids = this.#listIds.all(ownerSub, before, limit)
+      if (this.#pages.size >= PAGE_CAPACITY) this.#pages.delete(this.#pages.keys().next().value as string)
+      this.#pages.set(key, ids)
+    }
+    return ids
   }
 
   #listRows (ownerSub: string, before: number, limit: number): ListedImages {

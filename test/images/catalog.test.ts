@@ -1,5 +1,6 @@
 import t, { type Test } from 'tap'
 import Database from 'better-sqlite3'
+import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -56,4 +57,26 @@ t.test('the JSON kept in memory never decides which images exist or whose they a
   t.equal(catalog.metadata(mine[0] as number, 'bob'), undefined, 'another subject\'s image has none, though its JSON is in memory')
   t.equal(JSON.parse(catalog.metadata(mine[2] as number, 'bob') as string).id, mine[2], 'its owner gets it')
   t.same(listed(catalog, 'alice', 2).ids, [added, mine[3]], 'a page of 2, with more kept than the capacity of 3 allows over time')
+})
+
+t.test('kept listing pages are per owner, cursor and limit, and go when another process writes', async (t) => {
+  const { file, add } = database(t)
+  const catalog = new ImageCatalog(file)
+  t.teardown(() => { catalog.close() })
+  const alice = [add('alice'), add('alice'), add('alice')]
+  const bob = add('bob')
+  for (let round = 0; round < 2; round++) {
+    t.same(catalog.list('alice', undefined, 2).ids, [alice[2], alice[1]], `alice's first page (round ${round})`)
+    t.same(catalog.list('bob', undefined, 2).ids, [bob], `bob's, with the same cursor and limit (round ${round})`)
+    t.same(catalog.list('alice', alice[1], 2).ids, [alice[0]], `alice's next page (round ${round})`)
+    t.same(catalog.list('alice', undefined, 3).ids, [alice[2], alice[1], alice[0]], `another limit (round ${round})`)
+  }
+  // A separate process, not only a separate connection of this one, as when two servers share the file.
+  const child = spawnSync(process.execPath, ['-e', `
+    const Database = require('better-sqlite3')
+    const db = new Database(process.argv[1])
+    db.prepare("DELETE FROM images WHERE owner_sub = 'alice' AND id = ?").run(Number(process.argv[2]))
+  `, file, String(alice[2])], { cwd: join(import.meta.dirname, '..', '..'), encoding: 'utf8' })
+  t.equal(child.status, 0, child.stderr)
+  t.same(catalog.list('alice', undefined, 2).ids, [alice[1], alice[0]], 'a delete by another process shows at once')
 })
