@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunc
 import type { AddressInfo } from 'node:net'
 import { KeySet } from '../../src/auth/key-set.js'
 import { bearerError, invalidToken, missingToken, toAuthError } from '../../src/auth/errors.js'
+import { ExpiredTokens } from '../../src/auth/expired-tokens.js'
 import { VerifiedTokens } from '../../src/auth/verified-tokens.js'
 import type { ApiError } from '../../src/errors.js'
 
@@ -46,6 +47,8 @@ const TOKEN_EXPIRED = invalidToken('Token has expired')
 const MAX_TOKEN_LENGTH = 8192
 const MAX_KID_LENGTH = 256
 const MAX_SUB_LENGTH = 255
+/** Expired tokens remembered at most (fewer when TOKEN_CACHE_SIZE is smaller): 4 MB of token text at worst. */
+const EXPIRED_TOKENS = 1024
 
 export default fp(async function auth (fastify: FastifyInstance) {
   const env = fastify.config
@@ -99,6 +102,7 @@ export default fp(async function auth (fastify: FastifyInstance) {
   })
 
   const verified = new VerifiedTokens<AuthUser>(env.TOKEN_CACHE_SIZE)
+  const expired = new ExpiredTokens(Math.min(env.TOKEN_CACHE_SIZE, EXPIRED_TOKENS))
   const cachedKey = (kid: string) => keySet.cachedKey(kid)
 
   // Callback hooks, not async ones: a cache hit answers without a promise, and a refusal thrown from an
@@ -114,9 +118,13 @@ export default fp(async function auth (fastify: FastifyInstance) {
         request.user = known.user
         return done()
       }
+      if (expired.has(token)) throw TOKEN_EXPIRED
       claims = peek<TimeClaims>(token.slice(token.indexOf('.') + 1, token.lastIndexOf('.')))
       // Saying no to an expired token must be cheap: no key lookup, no RSA check. fast-jwt checks exp again.
-      if (typeof claims.exp === 'number' && claims.exp * 1000 < now - clockToleranceMs) throw TOKEN_EXPIRED
+      if (typeof claims.exp === 'number' && claims.exp * 1000 < now - clockToleranceMs) {
+        expired.add(token)
+        throw TOKEN_EXPIRED
+      }
       request.bearerToken = token
     } catch (error) {
       // Answered on the next microtask: answering inside the HTTP parser's callback, before it has seen the

@@ -39,6 +39,27 @@ t.test('the verified-token cache', async (t) => {
     })
   }
 
+  for (const size of ['100', '0']) {
+    t.test(`TOKEN_CACHE_SIZE=${size}: an expired token gets the same answer every time, however many others come between`, async (t) => {
+      const { app } = await buildApp(t, { issuer, env: { TOKEN_CACHE_SIZE: size } })
+      const stale = token(issuer, key, { exp: nowS() - 3600 })
+      const first = await app.inject({ url: '/api/images', headers: bearer(stale) })
+      t.equal(first.statusCode, 401)
+      t.equal(first.json().message, 'Token has expired')
+      const refusal = { statusCode: first.statusCode, body: first.body, challenge: first.headers['www-authenticate'] }
+      // More distinct expired tokens than are remembered, so that the first one has been let go.
+      for (let i = 0; i < 1100; i++) {
+        const response = await app.inject({ url: '/api/images', headers: bearer(token(issuer, key, { exp: nowS() - 3600 - i })) })
+        if (response.body !== first.body) t.fail(`expired token ${i}: ${response.statusCode} ${response.body}`)
+      }
+      for (let i = 0; i < 3; i++) {
+        const again = await app.inject({ url: '/api/images', headers: bearer(stale) })
+        t.same({ statusCode: again.statusCode, body: again.body, challenge: again.headers['www-authenticate'] }, refusal, `again (${i})`)
+      }
+      t.equal((await app.inject({ url: '/api/images', headers: bearer(token(issuer, key, {})) })).statusCode, 200, 'a good token still verifies')
+    })
+  }
+
   t.test('with tolerance 0: a token refused as not yet valid is accepted when its nbf comes; a cached success ends at exp', async (t) => {
     const { app } = await buildApp(t, { issuer, env: { TOKEN_CACHE_SIZE: '100', AUTH_CLOCK_TOLERANCE_S: '0' } })
     const nbf = nowS() + 2
