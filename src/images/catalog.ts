@@ -33,7 +33,7 @@ export interface ListedImages {
 
 /** How many images' JSON is kept; about 400 bytes each. */
 const RENDERED_CAPACITY = 20_000
-/** How many listing pages' ids are kept between changes to the database; at most 100 ids each. */
+/** How many listing pages' ids are kept between changes to the database; at most 101 ids each (a page and one more). */
 const PAGE_CAPACITY = 1000
 
 /**
