@@ -74,13 +74,6 @@ export class ImageHead {
   }
 }
 
-/** Recognises an accepted image from its first bytes and reads its dimensions from the header; null otherwise. */
-export async function inspectImage (head: Uint8Array): Promise<ImageFacts | null> {
-  const collected = new ImageHead()
-  collected.push(Buffer.from(head.buffer, head.byteOffset, head.byteLength))
-  return await collected.inspect()
-}
-
 function readDimensions (bytes: Uint8Array): Dimensions | null {
   try {
     // A copy of exactly the head's length: image-size reads through the view into the underlying

@@ -1,7 +1,14 @@
 import t from 'tap'
-import { ImageHead, inspectImage } from '../../src/images/inspect.js'
+import { ImageHead } from '../../src/images/inspect.js'
 import { sanitizeFileName } from '../../src/images/names.js'
 import { avif, gif, jpeg, png, webp } from '../fixtures.js'
+
+/** An upload's bytes arriving as one chunk. */
+async function inspectImage (bytes: Buffer) {
+  const head = new ImageHead()
+  head.push(bytes)
+  return await head.inspect()
+}
 
 t.test('recognises each accepted format and reads its dimensions', async (t) => {
   t.same(await inspectImage(png(4, 3)), { mimeType: 'image/png', extension: 'png', width: 4, height: 3 })
