@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util'
 import type autocannon from 'autocannon'
 import { createIssuer } from '../test/issuer.js'
 import { multipart, png } from '../test/fixtures.js'
-import { buildIfNeeded, cpuMicros, deleteImages, flushDisk, measure, startServer, stopAll, type RunningServer } from './lib.js'
+import { buildIfNeeded, cpuMicros, deleteImages, flushDisk, measure, seedImages, startServer, stopAll, type RunningServer } from './lib.js'
 
 const { values: flags } = parseArgs({
   options: {
@@ -40,18 +40,13 @@ const servers = {
   B: await startServer(env, { entry: join(import.meta.dirname, '..', 'dist/src/server.js') })
 }
 
-// The suite's seed: 20 images of ~100 KB; the same uploads give both servers the same ids.
+// The suite's seed; seeded alike, both servers give the images the same ids.
 const seeded = new Set<number>()
 let image = ''
 for (const server of Object.values(servers)) {
-  for (let i = 0; i < 20; i++) {
-    const form = multipart([{ name: 'file', filename: `seed-${i}.png`, data: png(64, 64, 100 * 1024 + i * 17) }])
-    const response = await fetch(`${server.url}/api/upload`, { method: 'POST', headers: { authorization, 'content-type': form.contentType }, body: form.body })
-    if (response.status !== 201) throw new Error(`seeding answered ${response.status}`)
-    const { id, url } = await response.json() as { id: number, url: string }
-    seeded.add(id)
-    if (i === 0) image = url
-  }
+  const images = await seedImages(server.url, authorization)
+  for (const { id } of images) seeded.add(id)
+  image = images[0]?.url ?? ''
 }
 
 const uploadOf = (bytes: number) => {

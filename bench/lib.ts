@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import autocannon from 'autocannon'
 import { startServerProcess } from '../test/server-process.js'
+import { multipart, png } from '../test/fixtures.js'
 
 const root = join(import.meta.dirname, '..')
 
@@ -126,6 +127,28 @@ export async function startServer (env: Record<string, string>, options: { entry
     // The server's own grace period (SHUTDOWN_GRACE_MS, 10 s by default) plus a margin before SIGKILL.
     killAfterMs: Number(env.SHUTDOWN_GRACE_MS ?? 10_000) + 5_000
   })
+}
+
+/** The images the benches seed: 20 of ~100 KB, each a different size. */
+export const SEED_IMAGES = 20
+const SEED_BYTES = 100 * 1024
+
+/** Uploads the seed images in order (so that servers seeded alike give them the same ids) and returns them. */
+export async function seedImages (url: string, authorization: string): Promise<Array<{ id: number, size: number, url: string }>> {
+  const seeded = []
+  for (let i = 0; i < SEED_IMAGES; i++) {
+    const form = multipart([{ name: 'file', filename: `seed-${i}.png`, type: 'image/png', data: png(64, 64, SEED_BYTES + i * 17) }])
+    const response = await fetch(`${url}/api/upload`, {
+      method: 'POST',
+      headers: { authorization, 'content-type': form.contentType },
+      body: form.body,
+      signal: AbortSignal.timeout(30_000)
+    })
+    const text = await response.text()
+    if (response.status !== 201) throw new Error(`seeding upload ${i} answered ${response.status}, expected 201: ${text.slice(0, 300)}`)
+    seeded.push(JSON.parse(text) as { id: number, size: number, url: string })
+  }
+  return seeded
 }
 
 /**

@@ -23,7 +23,7 @@ import { parseArgs } from 'node:util'
 import type autocannon from 'autocannon'
 import { createIssuer } from '../test/issuer.js'
 import { multipart, png } from '../test/fixtures.js'
-import { buildIfNeeded, cpuMicros, flushDisk, measure, startScript, startServer, stopAll, type Measured, type RunningServer } from './lib.js'
+import { SEED_IMAGES, buildIfNeeded, cpuMicros, flushDisk, measure, seedImages, startScript, startServer, stopAll, type Measured, type RunningServer } from './lib.js'
 
 // The order they run in: reject right after health, the reference for its ratio, so that the machine has drifted least.
 const SCENARIOS = ['health', 'reject', 'list', 'metadata', 'download', 'upload', 'kid-flood'] as const
@@ -31,8 +31,6 @@ type ScenarioName = typeof SCENARIOS[number]
 type Side = 'floor' | 'app'
 
 const ROUNDS = 2
-const SEED_IMAGES = 20
-const SEED_BYTES = 100 * 1024
 const UPLOAD_BYTES = 1024 * 1024
 const MAX_UPLOAD_BYTES = 16 * 1024 * 1024
 const KID_POOL = 2000
@@ -166,16 +164,7 @@ async function expectJson<T> (response: Response, status: number, what: string):
 
 interface ImageMeta { id: number, size: number, url: string }
 
-// Seed: 20 images of ~100 KB, each a different size.
-const seeded: ImageMeta[] = []
-for (let i = 0; i < SEED_IMAGES; i++) {
-  const form = multipart([{ name: 'file', filename: `seed-${i}.png`, type: 'image/png', data: png(64, 64, SEED_BYTES + i * 17) }])
-  seeded.push(await expectJson<ImageMeta>(await call(app.url, '/api/upload', {
-    method: 'POST',
-    headers: { authorization, 'content-type': form.contentType },
-    body: form.body
-  }), 201, `seeding upload ${i}`))
-}
+const seeded: ImageMeta[] = await seedImages(app.url, authorization)
 const seededIds = new Set(seeded.map((image) => image.id))
 const image = seeded[0] as ImageMeta
 log(`bench: seeded ${seeded.length} images; download and metadata use image ${image.id} (${image.size} bytes)`)
