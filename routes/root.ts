@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { errorResponses } from '../src/schemas.js'
-import { version } from '../src/project.js'
+import { DOCS_PATH, version } from '../src/project.js'
 
 const root: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/', {
@@ -13,12 +13,12 @@ const root: FastifyPluginAsyncTypebox = async (fastify) => {
         200: Type.Object({
           name: Type.String({ examples: ['Cat Data API'] }),
           version: Type.String({ examples: [version] }),
-          docs: Type.String({ examples: ['/docs'] })
+          docs: Type.String({ examples: [DOCS_PATH] })
         }),
         ...errorResponses(500)
       }
     }
-  }, async () => ({ name: 'Cat Data API', version, docs: '/docs' }))
+  }, async () => ({ name: 'Cat Data API', version, docs: DOCS_PATH }))
 }
 
 export default root

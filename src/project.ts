@@ -15,3 +15,5 @@ function findRoot (from: string): string {
 export const projectRoot = findRoot(import.meta.dirname)
 export const migrationsDir = join(projectRoot, 'prisma', 'migrations')
 export const { version } = JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { version: string }
+/** Where the docs page is served (@fastify/swagger-ui). */
+export const DOCS_PATH = '/docs'

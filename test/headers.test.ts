@@ -28,15 +28,33 @@ t.test('no CORS_ORIGIN: no cross-origin access at all', async (t) => {
   t.notOk(response.headers['access-control-allow-origin'])
 })
 
-t.test('security headers are on, and the docs page carries a CSP that lets it run', async (t) => {
-  const { app } = await buildApp(t)
-  const root = await app.inject({ url: '/' })
-  t.equal(root.headers['x-content-type-options'], 'nosniff')
-  t.match(root.headers['content-security-policy'], /default-src 'self'/)
-  t.ok(root.headers['strict-transport-security'])
-  const docs = await app.inject({ url: '/docs/' })
-  t.equal(docs.statusCode, 200)
-  t.match(docs.headers['content-security-policy'], /script-src/)
+t.test('API answers carry the API\'s security headers; the docs page carries helmet\'s page set and a CSP that lets it run', async (t) => {
+  const { app, issuer } = await buildApp(t)
+  const api = {
+    'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+    'cross-origin-resource-policy': 'same-origin',
+    'referrer-policy': 'no-referrer',
+    'strict-transport-security': 'max-age=31536000; includeSubDomains',
+    'x-content-type-options': 'nosniff',
+    'x-frame-options': 'DENY'
+  }
+  for (const [what, response] of [
+    ['GET /', await app.inject({ url: '/' })],
+    ['a listing', await app.inject({ url: '/api/images', headers: bearer(issuer.sign()) })],
+    ['a refusal', await app.inject({ url: '/api/images' })],
+    ['an unknown route', await app.inject({ url: '/docsx' })]
+  ] as const) {
+    t.match(response.headers, api, what)
+    t.notOk(response.headers['cross-origin-opener-policy'], `${what}: no page-only headers`)
+  }
+  for (const url of ['/docs', '/docs/', '/docs/json']) {
+    const docs = await app.inject({ url })
+    t.ok(docs.statusCode < 400, `${url} answers`)
+    t.match(docs.headers, { 'cross-origin-opener-policy': 'same-origin', 'x-frame-options': 'SAMEORIGIN', 'x-content-type-options': 'nosniff' }, `${url}: helmet's page set`)
+  }
+  const page = await app.inject({ url: '/docs/' })
+  t.equal(page.statusCode, 200)
+  t.match(page.headers['content-security-policy'], /script-src/)
 })
 
 t.test('the docs page never asks the browser to upgrade to https or to call an outside validator', async (t) => {

@@ -2,16 +2,26 @@ import fp from 'fastify-plugin'
 import helmet from 'helmet'
 import type { FastifyInstance } from 'fastify'
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { DOCS_PATH } from '../../src/project.js'
 
 /**
- * Helmet's security headers on every answer. They do not depend on the request, so helmet runs once,
- * at start-up, and each request gets the same header set: @fastify/helmet rebuilds helmet's middleware
- * on every request, and even a prebuilt one measured at a tenth of a listing's CPU.
- * Helmet's defaults, less upgrade-insecure-requests: `npm start` serves plain http on loopback, where
- * upgrading the docs page's requests to https would break it. Behind TLS, HSTS still applies. The docs
- * page runs under this policy because @fastify/swagger-ui serves its scripts as files with its own CSP.
+ * What every API answer (JSON or image bytes) carries: the headers OWASP's REST Security Cheat Sheet
+ * asks of an API, a policy that lets nothing load, run or frame, and resources only for this origin.
+ * Helmet's own set is written for HTML pages (a page's CSP, COOP, Origin-Agent-Cluster, DNS prefetch,
+ * IE download options, ...): about 700 bytes and 12 headers on every answer, which measured at a sixth
+ * of a metadata request's cost here, for headers that mean nothing to a JSON or an image response.
  */
-export default fp(async function securityHeaders (fastify: FastifyInstance) {
+const API_HEADERS: Record<string, string> = {
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'cross-origin-resource-policy': 'same-origin',
+  'referrer-policy': 'no-referrer',
+  'strict-transport-security': 'max-age=31536000; includeSubDomains',
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY'
+}
+
+/** Helmet's defaults, worked out once, less upgrade-insecure-requests: `npm start` serves plain http on loopback. */
+function pageHeaders (): Record<string, string> {
   const headers: Record<string, string> = {}
   const recorder = {
     setHeader: (name: string, value: string) => { headers[name.toLowerCase()] = value },
@@ -19,5 +29,20 @@ export default fp(async function securityHeaders (fastify: FastifyInstance) {
   }
   helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } })(
     {} as IncomingMessage, recorder as unknown as ServerResponse, (error?: unknown) => { if (error !== undefined) throw error })
-  fastify.addHook('onRequest', (_request, reply, done) => { reply.headers(headers); done() })
+  return headers
+}
+
+const isDocsPage = (url: string) => url.startsWith(DOCS_PATH) && (url.length === DOCS_PATH.length || '/?'.includes(url.charAt(DOCS_PATH.length)))
+
+/**
+ * Security headers on every answer: the API's set, and helmet's page set on the docs page (HTML), whose
+ * scripts @fastify/swagger-ui serves as files under its own CSP. Neither depends on the request, so each
+ * is built once: @fastify/helmet rebuilds helmet's middleware on every request.
+ */
+export default fp(async function securityHeaders (fastify: FastifyInstance) {
+  const page = pageHeaders()
+  fastify.addHook('onRequest', (request, reply, done) => {
+    reply.headers(isDocsPage(request.url) ? page : API_HEADERS)
+    done()
+  })
 }, { name: 'security-headers' })

@@ -2,7 +2,7 @@ import fp from 'fastify-plugin'
 import fastifySwagger from '@fastify/swagger'
 import fastifySwaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
-import { version } from '../../src/project.js'
+import { DOCS_PATH, version } from '../../src/project.js'
 
 export default fp(async function swagger (fastify: FastifyInstance) {
   await fastify.register(fastifySwagger, {
@@ -25,7 +25,7 @@ export default fp(async function swagger (fastify: FastifyInstance) {
     }
   })
   await fastify.register(fastifySwaggerUi, {
-    routePrefix: '/docs',
+    routePrefix: DOCS_PATH,
     staticCSP: true,
     transformStaticCSP: (header) => header.replace(/ ?upgrade-insecure-requests;?/, '').replace(' validator.swagger.io', ''),
     // No badge fetched from an outside validator: the page talks to this server only.
