@@ -28,7 +28,7 @@ const images: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async (request, reply) => {
     const { limit, cursor } = request.query
-    const { ids, items } = imageCatalog.list(request.user.sub, cursor === undefined ? undefined : decodeCursor(cursor), limit + 1)
+    const { ids, items } = await imageCatalog.list(request.user.sub, cursor === undefined ? undefined : decodeCursor(cursor), limit + 1)
     const more = ids.length > limit
     const nextCursor = more ? encodeCursor(ids[limit - 1] as number) : null
     if (nextCursor !== null) reply.header('link', `</api/images?limit=${limit}&cursor=${nextCursor}>; rel="next"`)

@@ -92,7 +92,7 @@ const upload: FastifyPluginAsyncTypebox = async (fastify) => {
       throw error
     })
     // Read back the way every other route reads, so the API's shape of a row is made in one place.
-    const json = imageCatalog.metadata(row.id, request.user.sub)
+    const json = await imageCatalog.metadata(row.id, request.user.sub)
     if (json === undefined) throw new Error(`image ${row.id} was written but cannot be read back`)
     return sendImageJson(reply.code(201).header('location', `/api/image/${row.id}`), json)
   })

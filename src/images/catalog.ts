@@ -11,9 +11,9 @@ export interface FileRow {
   originalName: string
 }
 
-/** The columns an image's API shape is made from, in the order toMetadata() reads them. */
-const METADATA_COLUMNS = 'id, name, original_name, mime_type, size, width, height, sha256, created_at'
-type MetadataRow = [id: number, name: string, originalName: string, mimeType: string, size: number, width: number, height: number, sha256: string, createdAt: string | number]
+/** An image's columns, in the order toMetadata() and #keep() read them. */
+const ROW_COLUMNS = 'id, name, original_name, mime_type, size, width, height, sha256, created_at, owner_sub, storage_key'
+type Row = [id: number, name: string, originalName: string, mimeType: string, size: number, width: number, height: number, sha256: string, createdAt: string | number, ownerSub: string, storageKey: string]
 /** Larger than any id, so that a first page and a later one share a statement. */
 const NO_CURSOR = 2 ** 31
 
@@ -31,95 +31,134 @@ export interface ListedImages {
   items: ImageJson[]
 }
 
-/** How many images' JSON is kept; about 400 bytes each. */
-const RENDERED_CAPACITY = 20_000
+/** What is kept of an image: all of it, since a row never changes once written. */
+interface ImageRecord {
+  ownerSub: string
+  json: ImageJson
+  file: FileRow
+}
+
+/** How many images are kept in memory; about 700 bytes each. */
+const RECORD_CAPACITY = 20_000
 /** How many listing pages' ids are kept between changes to the database; at most 101 ids each (a page and one more). */
 const PAGE_CAPACITY = 1000
 
 /**
- * The hot reads (listing, metadata, download lookups) as prepared statements on a read-only
- * connection. Prisma, which writes every row, costs about a millisecond a query here (it prepares
- * each statement anew and maps results through its query engine), several times what the rest of
- * such a request costs; these statements take microseconds. In WAL mode this connection always reads
- * the latest committed rows. Every statement is keyed by the owner, through the (owner_sub, id) index.
+ * The hot reads (listing, metadata, download lookups) on a read-only connection. Prisma, which writes
+ * every row, costs about a millisecond a query here (it prepares each statement anew and maps results
+ * through its query engine), several times what the rest of such a request costs.
  *
  * An image's row never changes once written, and AUTOINCREMENT never gives a deleted image's id to
- * another, so an id's JSON, once made, is right for as long as that id exists. Turning 20 rows of 9
- * columns into JS values and serialising them cost most of a listing; a listing takes each image's JSON
- * from memory. Which ids a page holds is kept too, per owner, cursor and limit, but only while the
- * database is unchanged: every listing first asks SQLite's `PRAGMA data_version`, which changes whenever
- * any other connection (Prisma here, or another process) has committed since it was last asked, and a
- * change empties the kept pages. Reading a page's ids through the index cost five times that question.
+ * another, so what is read of an image (its JSON, what a download needs, its owner) is right for as long
+ * as that id exists; it is kept. Whether it still exists, and which ids a listing page holds, are kept
+ * only while the database is unchanged: SQLite's `PRAGMA data_version` changes whenever any other
+ * connection (Prisma here, or another process) has committed since this one last asked, and a change
+ * forgets them. That question is a statement too, and under load a statement costs a fifth of a
+ * metadata request, so it is asked once per turn of the event loop for every lookup that turn: each
+ * lookup waits for the check phase (setImmediate), which runs after every request read in the turn's
+ * poll phase. A request sent after a commit anywhere is read after it, so its lookup sees it.
  */
 export class ImageCatalog {
   readonly #db: Database.Database
   readonly #listIds: Database.Statement<[string, number, number], number>
-  readonly #list: Database.Statement<[string, number, number], MetadataRow>
-  readonly #owned: Database.Statement<[number, string], number>
-  readonly #metadata: Database.Statement<[number, string], MetadataRow>
-  readonly #file: Database.Statement<[number, string], FileRow>
+  readonly #list: Database.Statement<[string, number, number], Row>
+  readonly #byId: Database.Statement<[number], Row>
   readonly #dataVersion: Database.Statement<[], number>
-  readonly #rendered = new Map<number, ImageJson>()
   readonly #capacity: number
-  /** Listing pages' ids by owner, cursor and limit, read while data_version was #pagesVersion. */
+  readonly #records = new Map<number, ImageRecord>()
+  /** Ids read from the database since data_version was last seen to change. */
+  readonly #present = new Set<number>()
+  /** Listing pages' ids by owner, cursor and limit, read while data_version was #version. */
   readonly #pages = new Map<string, readonly number[]>()
-  #pagesVersion: number | undefined
+  #version: number | undefined
+  #turn: Promise<void> | undefined
 
   constructor (filePath: string, options: { capacity?: number } = {}) {
-    this.#capacity = options.capacity ?? RENDERED_CAPACITY
+    this.#capacity = options.capacity ?? RECORD_CAPACITY
     this.#db = new Database(filePath, { readonly: true, fileMustExist: true })
     const page = 'FROM images WHERE owner_sub = ? AND id < ? ORDER BY id DESC LIMIT ?'
     this.#listIds = this.#db.prepare<[string, number, number], number>(`SELECT id ${page}`).pluck(true)
     // Rows as arrays: better-sqlite3 builds row objects property by property, which cost more than the query.
-    this.#list = this.#db.prepare<[string, number, number], MetadataRow>(`SELECT ${METADATA_COLUMNS} ${page}`).raw(true)
+    this.#list = this.#db.prepare<[string, number, number], Row>(`SELECT ${ROW_COLUMNS} ${page}`).raw(true)
+    this.#byId = this.#db.prepare<[number], Row>(`SELECT ${ROW_COLUMNS} FROM images WHERE id = ?`).raw(true)
     this.#dataVersion = this.#db.prepare<[], number>('PRAGMA data_version').pluck(true)
-    this.#owned = this.#db.prepare<[number, string], number>('SELECT id FROM images WHERE id = ? AND owner_sub = ?').pluck(true)
-    this.#metadata = this.#db.prepare<[number, string], MetadataRow>(`SELECT ${METADATA_COLUMNS} FROM images WHERE id = ? AND owner_sub = ?`).raw(true)
-    this.#file = this.#db.prepare(`SELECT mime_type AS mimeType, size, sha256, storage_key AS storageKey, original_name AS originalName
-      FROM images WHERE id = ? AND owner_sub = ?`)
   }
 
   /** The owner's images with ids below `beforeId` (all when undefined), newest first. */
-  list (ownerSub: string, beforeId: number | undefined, limit: number): ListedImages {
+  async list (ownerSub: string, beforeId: number | undefined, limit: number): Promise<ListedImages> {
+    await this.#fresh()
     const before = beforeId ?? NO_CURSOR
     const ids = this.#pageIds(ownerSub, before, limit)
     const items: ImageJson[] = []
     for (const id of ids) {
-      const json = this.#rendered.get(id)
-      // One not in memory: read the whole page's rows, a snapshot of its own, and keep their JSON.
-      if (json === undefined) return this.#listRows(ownerSub, before, limit)
-      items.push(json)
+      const record = this.#records.get(id)
+      // One not in memory: read the whole page's rows, a snapshot of its own, and keep them.
+      if (record === undefined) return this.#listRows(ownerSub, before, limit)
+      items.push(record.json)
     }
     return { ids, items }
   }
 
-  metadata (id: number, ownerSub: string): ImageJson | undefined {
-    if (this.#owned.get(id, ownerSub) === undefined) return undefined
-    const json = this.#rendered.get(id)
-    if (json !== undefined) return json
-    const row = this.#metadata.get(id, ownerSub)
-    return row === undefined ? undefined : this.#render(row)
+  /** The image's JSON, if it exists and is the owner's. */
+  async metadata (id: number, ownerSub: string): Promise<ImageJson | undefined> {
+    await this.#fresh()
+    return this.#lookup(id, ownerSub)?.json
   }
 
-  file (id: number, ownerSub: string): FileRow | undefined {
-    return this.#file.get(id, ownerSub)
+  /** What a download needs, if the image exists and is the owner's. */
+  async file (id: number, ownerSub: string): Promise<FileRow | undefined> {
+    await this.#fresh()
+    return this.#lookup(id, ownerSub)?.file
   }
 
-  /** Lets go of a deleted image's JSON (only to free the memory: its id is never listed again). */
+  /** Lets go of a deleted image at once (the next turn's data_version would tell, too). */
   forget (id: number): void {
-    this.#rendered.delete(id)
+    this.#records.delete(id)
+    this.#present.delete(id)
   }
 
   close (): void {
     this.#db.close()
   }
 
-  #pageIds (ownerSub: string, before: number, limit: number): readonly number[] {
-    const version = this.#dataVersion.get()
-    if (version !== this.#pagesVersion) {
-      this.#pages.clear()
-      this.#pagesVersion = version
+  /** Resolves in the next check phase, once data_version has been asked after every request read before it. */
+  #fresh (): Promise<void> {
+    this.#turn ??= new Promise((resolve, reject) => {
+      setImmediate(() => {
+        this.#turn = undefined
+        try {
+          const version = this.#dataVersion.get()
+          if (version !== this.#version) {
+            this.#present.clear()
+            this.#pages.clear()
+            this.#version = version
+          }
+          resolve()
+        } catch (error) {
+          reject(error)
+        }
+      })
+    })
+    return this.#turn
+  }
+
+  #lookup (id: number, ownerSub: string): ImageRecord | undefined {
+    let record = this.#present.has(id) ? this.#records.get(id) : undefined
+    if (record === undefined) {
+      const row = this.#byId.get(id)
+      if (row === undefined) return undefined
+      record = this.#keep(row)
+      this.#confirm(id)
     }
+    return record.ownerSub === ownerSub ? record : undefined
+  }
+
+  #confirm (id: number): void {
+    if (this.#present.size >= this.#capacity) this.#present.clear()
+    this.#present.add(id)
+  }
+
+  #pageIds (ownerSub: string, before: number, limit: number): readonly number[] {
     const key = `${limit} ${before} ${ownerSub}`
     let ids = this.#pages.get(key)
     if (ids === undefined) {
@@ -132,19 +171,23 @@ export class ImageCatalog {
 
   #listRows (ownerSub: string, before: number, limit: number): ListedImages {
     const rows = this.#list.all(ownerSub, before, limit)
-    return { ids: rows.map((row) => row[0]), items: rows.map((row) => this.#render(row)) }
+    return { ids: rows.map((row) => row[0]), items: rows.map((row) => this.#keep(row).json) }
   }
 
-  #render (row: MetadataRow): ImageJson {
-    const json = JSON.stringify(toMetadata(row)) as ImageJson
-    if (this.#rendered.size >= this.#capacity) this.#rendered.delete(this.#rendered.keys().next().value as number)
-    this.#rendered.set(row[0], json)
-    return json
+  #keep (row: Row): ImageRecord {
+    const record: ImageRecord = {
+      ownerSub: row[9],
+      json: JSON.stringify(toMetadata(row)) as ImageJson,
+      file: { mimeType: row[3], size: row[4], sha256: row[7], storageKey: row[10], originalName: row[2] }
+    }
+    if (this.#records.size >= this.#capacity) this.#records.delete(this.#records.keys().next().value as number)
+    this.#records.set(row[0], record)
+    return record
   }
 }
 
 /** An image row in the API's shape: the only place that shape is made. */
-function toMetadata (row: MetadataRow): ImageMetadataType {
+function toMetadata (row: Row): ImageMetadataType {
   return {
     id: row[0],
     name: row[1],

@@ -43,7 +43,7 @@ const image: FastifyPluginAsyncTypebox = async (fastify) => {
       }
     }
   }, async (request, reply) => {
-    const row = imageCatalog.file(imageIdFrom(request.params.id), request.user.sub)
+    const row = await imageCatalog.file(imageIdFrom(request.params.id), request.user.sub)
     if (row === undefined) throw notFound()
     const etag = `"${row.sha256}"`
     reply
@@ -82,7 +82,7 @@ const image: FastifyPluginAsyncTypebox = async (fastify) => {
       response: { 200: ImageMetadata, ...ERRORS }
     }
   }, async (request, reply) => {
-    const json = imageCatalog.metadata(imageIdFrom(request.params.id), request.user.sub)
+    const json = await imageCatalog.metadata(imageIdFrom(request.params.id), request.user.sub)
     if (json === undefined) throw notFound()
     return sendImageJson(reply, json)
   })
@@ -99,7 +99,7 @@ const image: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async (request, reply) => {
     const where = { id: imageIdFrom(request.params.id), ownerSub: request.user.sub }
-    const row = imageCatalog.file(where.id, where.ownerSub)
+    const row = await imageCatalog.file(where.id, where.ownerSub)
     if (row === undefined) throw notFound()
     const { count } = await prisma.image.deleteMany({ where })
     if (count === 0) throw notFound()
