@@ -111,9 +111,16 @@ export default fp(async function auth (fastify: FastifyInstance) {
   fastify.decorate('authenticate', function authenticate (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) {
     let claims: TimeClaims
     try {
-      const token = compactBearerToken(request.headers.authorization)
+      const header = request.headers.authorization
       const now = Date.now()
-      const known = verified.get(token, now, cachedKey)
+      // Clients send `Bearer <token>`. A token remembered either way passed compactBearerToken when first
+      // seen, so one found as it stands needs no pattern; anything else goes through it.
+      let token = header?.startsWith('Bearer ') === true ? header.slice(7) : ''
+      let known = verified.get(token, now, cachedKey)
+      if (known === undefined && !expired.has(token)) {
+        token = compactBearerToken(header)
+        known = verified.get(token, now, cachedKey)
+      }
       if (known !== undefined) {
         request.user = known.user
         return done()

@@ -39,6 +39,21 @@ t.test('the verified-token cache', async (t) => {
     })
   }
 
+  t.test('a remembered token is answered in every header form as it is with no cache, well-formed or not', async (t) => {
+    const cached = (await buildApp(t, { issuer })).app
+    const uncached = (await buildApp(t, { issuer, env: { TOKEN_CACHE_SIZE: '0' } })).app
+    const answer = async (app: typeof cached, authorization: string) => {
+      const response = await app.inject({ url: '/api/images', headers: { authorization } })
+      return { status: response.statusCode, message: response.statusCode === 200 ? 'ok' : response.json().message as string }
+    }
+    const forms = (jwt: string) => [`Bearer ${jwt}`, `bearer ${jwt}`, `Bearer   ${jwt}`, `Bearer ${jwt}  `, `Bearer ${jwt} extra`, `Bearer ${jwt}.x`, `Bearer${jwt}`]
+    for (const [what, jwt, status] of [['a verified token', token(issuer, key, {}), 200], ['an expired token', token(issuer, key, { exp: nowS() - 3600 }), 401]] as const) {
+      await answer(cached, `Bearer ${jwt}`) // remembered from now on, as it stands
+      for (const form of forms(jwt)) t.same(await answer(cached, form), await answer(uncached, form), `${what}: ${form.replace(jwt, '<jwt>')}`)
+      t.equal((await answer(cached, `Bearer   ${jwt}`)).status, status, `${what}: extra spaces are still well-formed`)
+    }
+  })
+
   for (const size of ['100', '0']) {
     t.test(`TOKEN_CACHE_SIZE=${size}: an expired token gets the same answer every time, however many others come between`, async (t) => {
       const { app } = await buildApp(t, { issuer, env: { TOKEN_CACHE_SIZE: size } })
