@@ -45,7 +45,7 @@ export default async function serviceApp (fastify: FastifyInstance, opts: AppOpt
       .code(answer.statusCode)
       .headers(answer.headers)
       .type('application/json; charset=utf-8')
-      .send(errorBody(answer.statusCode, answer.code, answer.message))
+      .send(answer.json)
   })
 
   fastify.setNotFoundHandler(function notFound (request, reply) {

@@ -8,6 +8,7 @@ export class ApiError extends Error {
   readonly statusCode: number
   readonly code: string
   readonly headers: Record<string, string>
+  #json: string | undefined
 
   constructor (statusCode: number, code: string, message: string, headers: Record<string, string> = {}) {
     // What a client caused needs no stack, and capturing one was an eighth of a refusal's CPU.
@@ -19,6 +20,12 @@ export class ApiError extends Error {
     this.statusCode = statusCode
     this.code = code
     this.headers = headers
+  }
+
+  /** The contract's JSON for this error, made once: a refusal kept as a constant (an expired token) is sent as it is. */
+  get json (): string {
+    this.#json ??= JSON.stringify(errorBody(this.statusCode, this.code, this.message))
+    return this.#json
   }
 }
 
