@@ -56,7 +56,8 @@ const PAGE_CAPACITY = 1000
  * forgets them. That question is a statement too, and under load a statement costs a fifth of a
  * metadata request, so it is asked once per turn of the event loop for every lookup that turn: each
  * lookup waits for the check phase (setImmediate), which runs after every request read in the turn's
- * poll phase. A request sent after a commit anywhere is read after it, so its lookup sees it.
+ * poll phase. A request sent after a commit anywhere is read after that commit, and the check comes
+ * later still, so its lookup sees it.
  */
 export class ImageCatalog {
   readonly #db: Database.Database
