@@ -152,19 +152,35 @@ export async function seedImages (url: string, authorization: string): Promise<A
 }
 
 /**
- * Deletes the caller's images but those in `keep`, through the API. Uploads that were still being committed
- * when the load stopped appear a moment later, so it lists again until two listings in a row find nothing.
+ * Deletes the caller's images but those in `keep`, through the API, 8 at a time. Uploads that were still
+ * being committed when the load stopped appear a moment later, so it lists again until two listings in a
+ * row find nothing (at most 60). Returns how many deletes answered 204 and how many did not.
  */
-export async function deleteImages (url: string, authorization: string, keep: ReadonlySet<number> = new Set()): Promise<void> {
-  for (let quiet = 0; quiet < 2;) {
-    const listing = await fetch(`${url}/api/images?limit=100`, { headers: { authorization } })
-    if (listing.status !== 200) throw new Error(`listing for clean-up answered ${listing.status}`)
-    const { images } = await listing.json() as { images: Array<{ id: number }> }
-    const extra = images.filter(({ id }) => !keep.has(id))
-    for (const { id } of extra) await (await fetch(`${url}/api/image/${id}`, { method: 'DELETE', headers: { authorization } })).body?.cancel()
+export async function deleteImages (url: string, authorization: string, keep: ReadonlySet<number> = new Set()): Promise<{ deleted: number, failed: number }> {
+  const call = async (path: string, init: RequestInit = {}) => await fetch(`${url}${path}`, { ...init, headers: { authorization }, signal: AbortSignal.timeout(30_000) })
+  let deleted = 0
+  let failed = 0
+  for (let listings = 0, quiet = 0; quiet < 2 && listings < 60; listings++) {
+    const extra: number[] = []
+    for (let cursor: string | null = null, first = true; first || cursor !== null; first = false) {
+      const listing = await call(`/api/images?limit=100${cursor === null ? '' : `&cursor=${cursor}`}`)
+      if (listing.status !== 200) throw new Error(`listing for clean-up answered ${listing.status}`)
+      const page = await listing.json() as { images: Array<{ id: number }>, nextCursor: string | null }
+      for (const { id } of page.images) if (!keep.has(id)) extra.push(id)
+      cursor = page.nextCursor
+    }
     quiet = extra.length === 0 ? quiet + 1 : 0
+    await Promise.all(Array.from({ length: 8 }, async () => {
+      for (let id = extra.pop(); id !== undefined; id = extra.pop()) {
+        const response = await call(`/api/image/${id}`, { method: 'DELETE' })
+        await response.body?.cancel()
+        if (response.status === 204) deleted++
+        else failed++
+      }
+    }))
     await new Promise((resolve) => setTimeout(resolve, 200))
   }
+  return { deleted, failed }
 }
 
 /** Runs a TypeScript server script (through tsx) that listens on PORT, with `dataDir` passed as `<dirEnv>`. */

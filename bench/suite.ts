@@ -23,7 +23,7 @@ import { parseArgs } from 'node:util'
 import type autocannon from 'autocannon'
 import { createIssuer } from '../test/issuer.js'
 import { multipart, png } from '../test/fixtures.js'
-import { SEED_IMAGES, buildIfNeeded, cpuMicros, flushDisk, measure, seedImages, startScript, startServer, stopAll, type Measured, type RunningServer } from './lib.js'
+import { SEED_IMAGES, buildIfNeeded, cpuMicros, deleteImages, flushDisk, measure, seedImages, startScript, startServer, stopAll, type Measured, type RunningServer } from './lib.js'
 
 // The order they run in: reject right after health, the reference for its ratio, so that the machine has drifted least.
 const SCENARIOS = ['health', 'reject', 'list', 'metadata', 'download', 'upload', 'kid-flood'] as const
@@ -306,9 +306,8 @@ const scenarios: Record<ScenarioName, Scenario> = {
 }
 
 /**
- * Deletes what the upload scenario stored, so the store is as the run found it. Uploads whose bodies were
- * sent before autocannon stopped are still being committed for a moment: list, delete and count again
- * until the folder holds just the seeded images and nothing is in progress (at most ~15 s).
+ * Deletes what the upload scenario stored, so the store is as the run found it, then checks the folder:
+ * just the seeded images and nothing in progress, or it deletes and looks again (at most ~20 times).
  */
 async function removeAppUploads () {
   const dir = join(app.dataDir, 'uploads')
@@ -316,26 +315,13 @@ async function removeAppUploads () {
   let failedDeletes = 0
   let files = -1
   let incoming = -1
-  for (let attempt = 0; attempt < 60; attempt++) {
-    const extra: number[] = []
-    for (let cursor: string | null = null, first = true; first || cursor !== null; first = false) {
-      const page: { images: ImageMeta[], nextCursor: string | null } = await expectJson(
-        await call(app.url, `/api/images?limit=100${cursor === null ? '' : `&cursor=${cursor}`}`, { headers: { authorization } }), 200, 'listing for clean-up')
-      for (const { id } of page.images) if (!seededIds.has(id)) extra.push(id)
-      cursor = page.nextCursor
-    }
-    const found = extra.length
-    await Promise.all(Array.from({ length: 8 }, async () => {
-      for (let id = extra.pop(); id !== undefined; id = extra.pop()) {
-        const response = await call(app.url, `/api/image/${id}`, { method: 'DELETE', headers: { authorization } })
-        await response.body?.cancel()
-        if (response.status === 204) deleted++
-        else failedDeletes++
-      }
-    }))
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const pass = await deleteImages(app.url, authorization, seededIds)
+    deleted += pass.deleted
+    failedDeletes += pass.failed
     files = readdirSync(dir, { withFileTypes: true }).filter((entry) => entry.isFile()).length
     incoming = readdirSync(join(dir, '.incoming')).length
-    if (found === 0 && files === SEED_IMAGES && incoming === 0) break
+    if (failedDeletes > 0 || (files === SEED_IMAGES && incoming === 0)) break
     await sleep(250)
   }
   const left = { deleted, failedDeletes, filesLeft: files, unfinishedUploads: incoming }
