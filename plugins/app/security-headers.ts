@@ -32,7 +32,12 @@ function pageHeaders (): Record<string, string> {
   return headers
 }
 
-const isDocsPage = (url: string) => url.startsWith(DOCS_PATH) && (url.length === DOCS_PATH.length || '/?'.includes(url.charAt(DOCS_PATH.length)))
+/** `/docs` itself, or anything under it or with a query, but not `/docsx`. */
+function isDocsPage (url: string): boolean {
+  if (!url.startsWith(DOCS_PATH)) return false
+  const next = url.charAt(DOCS_PATH.length)
+  return next === '' || next === '/' || next === '?'
+}
 
 /**
  * Security headers on every answer: the API's set, and helmet's page set on the docs page (HTML), whose
